@@ -1,0 +1,98 @@
+# pam_accessowl — see README.md.  Plain GNU make; libraries via pkg-config.
+
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PYTHON ?= /usr/bin/python3
+BUILD ?= build
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla \
+	-Wcast-qual -Wwrite-strings
+HARDEN := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2
+LDHARDEN := -Wl,-z,relro,-z,now -Wl,--as-needed
+DEFS := -D_GNU_SOURCE -DAO_VERSION='"$(VERSION)"'
+
+HELPER_PKGS := libcurl json-c libconfig
+HELPER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS) 2>/dev/null)
+HELPER_LIBS := $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
+	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+
+COMMON_SRC := common/err.c common/text.c
+HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
+	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
+	helper/reason.c helper/api.c helper/run.c
+HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/main.c
+
+# helper objects are position-independent (PIE executable)
+OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+HELPER_LIB_OBJ := $(call OBJ,$(COMMON_SRC) $(HELPER_LIB_SRC))
+HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
+
+UNIT_TESTS := test_text test_config test_identity test_reason test_json
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+
+.PHONY: all helper deps check unit integration install clean asan valgrind
+
+all: helper
+
+helper: $(BUILD)/accessowl-helper
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -MMD -MP -c -o $@ $<
+
+$(BUILD)/accessowl-helper: $(HELPER_OBJ)
+	$(CC) $(ALL_CFLAGS) -pie $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(HELPER_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(HELPER_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDFLAGS) -o $@ $^ $(HELPER_LIBS) $(CMOCKA_LIBS)
+
+# Installs what `make check` needs from Debian's packages (root), or says
+# what to install (non-root).  Does nothing when all is present.
+deps:
+	@sh tests/deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: helper
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+# ASan+UBSan build of everything, then the whole suite on it.
+asan:
+	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" unit
+	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" helper
+	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+valgrind: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite $$t; done
+
+install: all
+	install -D -m 0755 $(BUILD)/accessowl-helper $(DESTDIR)$(SBINDIR)/accessowl-helper
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/accessowl
+	install -m 0640 conf/accessowl.conf $(DESTDIR)$(SYSCONFDIR)/accessowl/accessowl.conf
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

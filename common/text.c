@@ -1,0 +1,129 @@
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "err.h"
+#include "text.h"
+
+/* Length of the UTF-8 sequence led by byte c; 0 for a continuation byte. */
+static size_t
+utf8_seqlen(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		return 2;
+	if ((c & 0xf0) == 0xe0)
+		return 3;
+	if ((c & 0xf8) == 0xf0)
+		return 4;
+	return 0;
+}
+
+size_t
+ao_utf8_cut(const char *s, size_t len, size_t max)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = utf8_seqlen((unsigned char)s[i]);
+
+		if (n == 0)
+			n = 1; /* stray continuation byte: count it alone */
+		if (i + n > len || i + n > max)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+char *
+ao_sanitize(char *dst, size_t dstsz, const char *src)
+{
+	size_t o = 0;
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+
+	if (dstsz == 0)
+		return dst;
+	while (*s) {
+		size_t n = utf8_seqlen(*s);
+		size_t k;
+
+		if (n == 0 || n > 1) {
+			/* validate the sequence; invalid bytes become '?' */
+			for (k = 1; k < n && s[k] && (s[k] & 0xc0) == 0x80; k++)
+				;
+			if (n == 0 || k != n) {
+				n = 1;
+				goto replace;
+			}
+			/* C1 controls U+0080..U+009F are 0xc2 0x80..0x9f */
+			if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+				goto replace;
+			if (o + n >= dstsz)
+				break;
+			memcpy(dst + o, s, n);
+			o += n;
+			s += n;
+			continue;
+		}
+		if (*s < 0x20 || *s == 0x7f)
+			goto replace;
+		if (o + 1 >= dstsz)
+			break;
+		dst[o++] = (char)*s++;
+		continue;
+replace:
+		if (o + 1 >= dstsz)
+			break;
+		dst[o++] = '?';
+		s += n;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+int
+ao_streq_ci(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return 0;
+	for (; *a && *b; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+int
+ao_random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[64];
+	size_t got = 0, i;
+
+	if (n > sizeof(buf))
+		return AO_ERR_USAGE;
+	while (got < n) {
+		ssize_t r = getrandom(buf + got, n - got, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return AO_ERR_SYSTEM;
+		}
+		got += (size_t)r;
+	}
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[buf[i] >> 4];
+		out[2 * i + 1] = hex[buf[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+	return AO_OK;
+}

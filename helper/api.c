@@ -1,0 +1,419 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "api.h"
+#include "err.h"
+#include "log.h"
+#include "text.h"
+
+#define MAX_PAGES 1000  /* 100,000 rows at limit=100: a runaway guard */
+
+void
+ao_api_init(struct ao_api *api, struct ao_http *http,
+    const struct ao_config *cfg)
+{
+	memset(api, 0, sizeof(*api));
+	api->http = http;
+	api->cfg = cfg;
+	api->max_attempts = 5;
+	api->max_waits = 5;
+	api->max_wait = 120;
+	api->backoff_cap_ms = 30000;
+}
+
+void
+ao_api_free(struct ao_api *api)
+{
+	if (api == NULL)
+		return;
+	ao_users_free(&api->dir);
+	api->dir_loaded = false;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Attempt n (1-based) waits base*2^(n-1), capped, scaled by [0.5, 1.0). */
+static long
+backoff_ms(const struct ao_api *api, unsigned n)
+{
+	long ms = 1000;
+	unsigned short rnd = 0;
+
+	while (--n > 0 && ms < api->backoff_cap_ms)
+		ms *= 2;
+	if (ms > api->backoff_cap_ms)
+		ms = api->backoff_cap_ms;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (unsigned short)time(NULL);
+	return ms / 2 + (long)((ms / 2) * (rnd / 65536.0));
+}
+
+/*
+ * One API call with the retry policy.  AO_OK leaves a 2xx (or, for POST,
+ * a 409) response in resp; everything else is an error code, logged.
+ */
+static int
+api_call(struct ao_api *api, const char *method, const char *path,
+    const char *body, const char *key, struct ao_http_resp *resp)
+{
+	unsigned tries = 0, waits = 0;
+	int r;
+
+	for (;;) {
+		r = ao_http_request(api->http, method, path, body, key, resp);
+		api->requests++;
+		if (r == AO_OK && resp->status >= 200 && resp->status < 300)
+			return AO_OK;
+		if (r == AO_OK && resp->status == 409 &&
+		    strcmp(method, "POST") == 0)
+			return AO_OK;
+		if (r == AO_OK && resp->status == 429) {
+			long wait = resp->retry_after >= 0 ? resp->retry_after : 30;
+
+			if (++waits > api->max_waits || wait > api->max_wait) {
+				ao_warn("%s %s: rate limited by AccessOwl "
+				    "(Retry-After %ld s); will try later",
+				    method, path, wait);
+				r = AO_ERR_RATELIMIT;
+				goto fail;
+			}
+			ao_info("%s %s: rate limited; waiting %ld s as "
+			    "Retry-After asks", method, path, wait);
+			ao_http_resp_free(resp);
+			sleep_ms(wait * 1000);
+			continue;
+		}
+		if (r == AO_OK && (resp->status == 401 || resp->status == 403)) {
+			ao_err("%s %s: AccessOwl answered HTTP %ld: the token in "
+			    "%s is %s; create a new API token in AccessOwl and "
+			    "write it to that file", method, path, resp->status,
+			    api->cfg->token_file, resp->status == 401 ?
+			    "missing, invalid or revoked" :
+			    "not allowed to do this");
+			r = AO_ERR_AUTH;
+			goto fail;
+		}
+		if (r == AO_OK && resp->status >= 500)
+			r = AO_ERR_TEMP;
+		else if (r == AO_OK) {
+			ao_err("%s %s: AccessOwl refused the request with HTTP "
+			    "%ld: %.200s", method, path, resp->status,
+			    resp->body ? resp->body : "");
+			r = AO_ERR_REJECTED;
+			goto fail;
+		}
+		if (r != AO_ERR_TEMP) {
+			/* TLS, oversized body, bad URL: retrying cannot help */
+			ao_err("%s %s: %s%s", method, path, resp->error,
+			    r == AO_ERR_TLS ? "; check api.url and api.ca_file" :
+			    "");
+			goto fail;
+		}
+		if (++tries >= api->max_attempts) {
+			ao_warn("%s %s: AccessOwl unavailable after %u tries "
+			    "(%s); will try later", method, path, tries,
+			    resp->status ? "server error" : resp->error);
+			goto fail;
+		}
+		{
+			long ms = backoff_ms(api, tries);
+
+			ao_info("%s %s: %s%s; retry %u in %ld ms", method, path,
+			    resp->status ? "HTTP " : "", resp->status ?
+			    "5xx" : resp->error, tries, ms);
+			ao_http_resp_free(resp);
+			sleep_ms(ms);
+		}
+	}
+fail:
+	ao_http_resp_free(resp);
+	return r;
+}
+
+/* "path?query" built with an escaped value; caller frees. */
+static char *
+build_path(struct ao_api *api, const char *fmt_prefix, const char *value,
+    const struct ao_page *prev)
+{
+	char *esc = NULL, *out = NULL, *cur = NULL;
+	size_t n;
+
+	if (value != NULL && (esc = ao_http_escape(api->http, value)) == NULL)
+		return NULL;
+	if (prev != NULL && prev->next_cursor != NULL &&
+	    (cur = ao_http_escape(api->http, prev->next_cursor)) == NULL)
+		goto out;
+	n = strlen(fmt_prefix) + (esc ? strlen(esc) : 0) +
+	    (cur ? strlen(cur) : 0) + 64;
+	if ((out = malloc(n)) == NULL)
+		goto out;
+	snprintf(out, n, "%s%s%s%s", fmt_prefix, esc ? esc : "",
+	    cur ? "&cursor=" : "", cur ? cur : "");
+	if (cur == NULL && prev != NULL && prev->page > 0) {
+		size_t l = strlen(out);
+
+		snprintf(out + l, n - l, "&page=%ld", prev->page + 1);
+	}
+out:
+	free(esc);
+	free(cur);
+	return out;
+}
+
+/* Is there another page after prev?  Guards against loops. */
+static int
+more_pages(const struct ao_page *prev, const char *last_cursor, unsigned pages,
+    const char *what)
+{
+	if (pages >= MAX_PAGES) {
+		ao_err("%s: more than %d pages; giving up", what, MAX_PAGES);
+		return -1;
+	}
+	if (prev->next_cursor != NULL) {
+		if (last_cursor != NULL && strcmp(last_cursor,
+		    prev->next_cursor) == 0) {
+			ao_err("%s: the server repeated a page cursor", what);
+			return -1;
+		}
+		return 1;
+	}
+	return prev->page > 0 && prev->page < prev->total_pages &&
+	    prev->rows > 0;
+}
+
+typedef int (*page_parser)(const char *, size_t, void *, struct ao_page *);
+
+static int
+parse_users(const char *b, size_t l, void *dst, struct ao_page *p)
+{
+	return ao_json_users_page(b, l, dst, p);
+}
+
+static int
+parse_states(const char *b, size_t l, void *dst, struct ao_page *p)
+{
+	return ao_json_states_page(b, l, dst, p);
+}
+
+/* GET every page of a list: prefix ends in "...=" for value (or is whole). */
+static int
+get_all(struct ao_api *api, const char *prefix, const char *value,
+    page_parser parse, void *dst, const char *what, unsigned max_pages)
+{
+	struct ao_page page = { 0 };
+	struct ao_http_resp resp = { 0 };
+	char *path = NULL, *last = NULL;
+	unsigned pages = 0;
+	int r, more = 0;
+
+	do {
+		free(path);
+		path = build_path(api, prefix, value, pages ? &page : NULL);
+		free(last);
+		last = page.next_cursor;
+		page.next_cursor = NULL;
+		if (path == NULL) {
+			r = AO_ERR_NOMEM;
+			goto out;
+		}
+		if ((r = api_call(api, "GET", path, NULL, NULL, &resp)) != AO_OK)
+			goto out;
+		r = parse(resp.body, resp.len, dst, &page);
+		ao_http_resp_free(&resp);
+		if (r != AO_OK) {
+			ao_err("%s: AccessOwl sent a response that is not the "
+			    "expected JSON", what);
+			goto out;
+		}
+		if (page.skipped)
+			ao_warn("%s: left out %zu malformed rows", what,
+			    page.skipped);
+		pages++;
+		if (max_pages && pages >= max_pages)
+			break;
+		if ((more = more_pages(&page, last, pages, what)) < 0) {
+			r = AO_ERR_DATA;
+			goto out;
+		}
+	} while (more);
+	r = AO_OK;
+out:
+	ao_page_free(&page);
+	free(path);
+	free(last);
+	return r;
+}
+
+/* Rows of u whose e-mail equals email; *idx the last such row. */
+static size_t
+count_matches(const struct ao_users *u, const char *email, size_t *idx)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < u->n; i++)
+		if (ao_streq_ci(u->v[i].email, email)) {
+			n++;
+			*idx = i;
+		}
+	return n;
+}
+
+int
+ao_api_find_person(struct ao_api *api, const char *email, char **user_id)
+{
+	struct ao_users found = { 0 };
+	const struct ao_users *from = &found;
+	size_t n, idx = 0;
+	int r;
+
+	*user_id = NULL;
+	r = get_all(api, "/api/v1/users?status=all&limit=100&email=", email,
+	    parse_users, &found, "looking up the person", 1);
+	if (r != AO_OK)
+		goto out;
+	n = count_matches(&found, email, &idx);
+	if (n != found.n) {
+		/* the server ignored the filter: page the whole directory */
+		ao_debug("the e-mail filter was ignored; paging the directory");
+		if (!api->dir_loaded) {
+			r = get_all(api, "/api/v1/users?status=all&limit=100",
+			    NULL, parse_users, &api->dir,
+			    "paging the AccessOwl directory", 0);
+			if (r != AO_OK)
+				goto out;
+			api->dir_loaded = true;
+		}
+		from = &api->dir;
+		n = count_matches(from, email, &idx);
+	}
+	if (n == 0) {
+		ao_err("no AccessOwl person has the e-mail address %s; map the "
+		    "account in identity.map if the address differs", email);
+		r = AO_ERR_NOTFOUND;
+	} else if (n > 1) {
+		ao_err("%zu AccessOwl people have the e-mail address %s; "
+		    "refusing to guess", n, email);
+		r = AO_ERR_AMBIGUOUS;
+	} else if ((*user_id = strdup(from->v[idx].id)) == NULL) {
+		r = AO_ERR_NOMEM;
+	}
+out:
+	ao_users_free(&found);
+	return r;
+}
+
+static bool
+in_scope(const struct ao_config *cfg, const struct ao_state *s)
+{
+	if (cfg->applications.n == 0)
+		return true;
+	return s->application_id != NULL &&
+	    ao_strlist_has(&cfg->applications, s->application_id);
+}
+
+int
+ao_api_active_states(struct ao_api *api, const char *user_id,
+    struct ao_states *out)
+{
+	struct ao_states all = { 0 };
+	size_t i, missing = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = get_all(api, "/api/v1/access_states?expand=application&limit=100"
+	    "&grantee_user_id=", user_id, parse_states, &all,
+	    "listing access states", 0);
+	if (r != AO_OK)
+		goto out;
+	/* keep the matching rows: move them into out, free the rest */
+	for (i = 0; i < all.n; i++) {
+		struct ao_state *s = &all.v[i];
+
+		if (s->end_missing)
+			missing++;
+		if (!s->active || s->grantee_user_id == NULL ||
+		    strcmp(s->grantee_user_id, user_id) != 0 ||
+		    !in_scope(api->cfg, s))
+			continue;
+		if (out->n == out->cap) {
+			size_t nc = out->cap ? out->cap * 2 : 8;
+			struct ao_state *nv = reallocarray(out->v, nc,
+			    sizeof(*nv));
+
+			if (nv == NULL) {
+				ao_states_free(out);
+				r = AO_ERR_NOMEM;
+				goto out;
+			}
+			out->v = nv;
+			out->cap = nc;
+		}
+		out->v[out->n++] = *s;
+		memset(s, 0, sizeof(*s));
+	}
+	if (missing)
+		ao_warn("%zu access states had no effective_end field; they "
+		    "were treated as ended", missing);
+	r = AO_OK;
+out:
+	ao_states_free(&all);
+	return r;
+}
+
+int
+ao_api_file_revocation(struct ao_api *api, const char *state_id,
+    const char *reason, const char *idem_key, enum ao_file_result *res,
+    struct ao_revocation *rev)
+{
+	struct ao_http_resp resp = { 0 };
+	char *body;
+	int r;
+
+	memset(rev, 0, sizeof(*rev));
+	if ((body = ao_json_revocation_body(state_id, reason)) == NULL)
+		return AO_ERR_NOMEM;
+	r = api_call(api, "POST", "/api/v1/access_revocations", body, idem_key,
+	    &resp);
+	free(body);
+	if (r != AO_OK)
+		return r;
+	if (resp.status == 409) {
+		*res = AO_FILED_EARLIER;
+	} else {
+		*res = AO_FILED_NEW;
+		if (ao_json_revocation(resp.body, resp.len, rev) != AO_OK)
+			ao_warn("revocation of state %s was accepted (HTTP %ld) "
+			    "but the answer was not a revocation record",
+			    state_id, resp.status);
+	}
+	ao_http_resp_free(&resp);
+	return AO_OK;
+}
+
+int
+ao_api_ping(struct ao_api *api, long *status)
+{
+	struct ao_http_resp resp = { 0 };
+	unsigned saved = api->max_attempts, savedw = api->max_waits;
+	int r;
+
+	api->max_attempts = 1;
+	api->max_waits = 0;
+	r = api_call(api, "GET", "/api/v1/users?limit=1", NULL, NULL, &resp);
+	*status = resp.status;
+	api->max_attempts = saved;
+	api->max_waits = savedw;
+	ao_http_resp_free(&resp);
+	return r;
+}

@@ -1,0 +1,71 @@
+/*
+ * The AccessOwl flow (see design.md, "The flow against the API"):
+ * person by e-mail -> active access states -> one revocation per state.
+ *
+ * Retry policy, in one place (api_call): 5xx, timeouts and connection
+ * errors are retried with capped, jittered exponential backoff; 429 waits
+ * Retry-After (bounded by max_wait, else AO_ERR_RATELIMIT); 401/403 are
+ * AO_ERR_AUTH and other 4xx AO_ERR_REJECTED, never retried.  Decisions are
+ * made on status codes only; error bodies are logged, sanitized, never
+ * parsed.
+ */
+#ifndef AO_API_H
+#define AO_API_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "http.h"
+#include "json.h"
+
+struct ao_api {
+	struct ao_http *http;
+	const struct ao_config *cfg;
+	unsigned max_attempts;   /* tries per request for 5xx/transport */
+	unsigned max_waits;      /* 429 waits per request */
+	long max_wait;           /* longest Retry-After we sleep, seconds */
+	long backoff_cap_ms;
+	unsigned requests;       /* sent this run (budget: 1,000/hour) */
+	struct ao_users dir;     /* directory cache for the paging fallback */
+	bool dir_loaded;
+};
+
+/* Defaults for the policy fields; http and cfg are borrowed. */
+void ao_api_init(struct ao_api *api, struct ao_http *http,
+    const struct ao_config *cfg);
+void ao_api_free(struct ao_api *api);
+
+/*
+ * The AccessOwl user id for an e-mail address (case-insensitive match,
+ * checked here even when the server filtered).  *user_id set on success;
+ * caller frees.  AO_ERR_NOTFOUND, AO_ERR_AMBIGUOUS, or a transport error.
+ */
+int ao_api_find_person(struct ao_api *api, const char *email,
+    char **user_id);
+
+/*
+ * The person's active access states (effective_end null, grantee matches,
+ * in scope.applications when that is set), every page.  out is cleared on
+ * entry and filled only on success.
+ */
+int ao_api_active_states(struct ao_api *api, const char *user_id,
+    struct ao_states *out);
+
+enum ao_file_result {
+	AO_FILED_NEW,       /* 200/201: created now */
+	AO_FILED_EARLIER,   /* 409: this key was received before */
+};
+
+/*
+ * POST one revocation with idem_key (the same key on every retry).  On
+ * AO_OK, *res says how; rev holds the server's record for AO_FILED_NEW
+ * (fields may be NULL if the body was not parseable).
+ */
+int ao_api_file_revocation(struct ao_api *api, const char *state_id,
+    const char *reason, const char *idem_key, enum ao_file_result *res,
+    struct ao_revocation *rev);
+
+/* One cheap authenticated GET, no retries, for `check`. */
+int ao_api_ping(struct ao_api *api, long *status);
+
+#endif

@@ -1,0 +1,13 @@
+/* Subcommands of accessowl-helper.  Each returns an ao_err code. */
+#ifndef AO_CMD_H
+#define AO_CMD_H
+
+struct ao_opts {
+	const char *config_path;
+	int debug;
+};
+
+int cmd_revoke(const struct ao_opts *o, int argc, char **argv);
+int cmd_check(const struct ao_opts *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,446 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "err.h"
+#include "log.h"
+#include "secfile.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+enum kind { K_STR, K_BOOL, K_INT, K_STRLIST, K_GROUP, K_MAP };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;             /* offset in struct ao_config */
+	long min, max;          /* K_INT range */
+	const struct key *sub;  /* K_GROUP members */
+};
+
+#define F(field) offsetof(struct ao_config, field)
+
+static const struct key api_keys[] = {
+	{ "url", K_STR, F(api_url), 0, 0, NULL },
+	{ "token_file", K_STR, F(token_file), 0, 0, NULL },
+	{ "ca_file", K_STR, F(ca_file), 0, 0, NULL },
+	{ "timeout", K_INT, F(timeout), 1, 300, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key identity_keys[] = {
+	{ "email_domain", K_STR, F(email_domain), 0, 0, NULL },
+	{ "gecos_email", K_BOOL, F(gecos_email), 0, 0, NULL },
+	{ "map", K_MAP, 0, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key scope_keys[] = {
+	{ "applications", K_STRLIST, F(applications), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key events_keys[] = {
+	{ "locked", K_BOOL, F(ev_locked), 0, 0, NULL },
+	{ "expired", K_BOOL, F(ev_expired), 0, 0, NULL },
+	{ "deleted", K_BOOL, F(ev_deleted), 0, 0, NULL },
+	{ "faillock", K_BOOL, F(ev_faillock), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key accounts_keys[] = {
+	{ "min_uid", K_INT, F(min_uid), 0, 4294967294L, NULL },
+	{ "exclude", K_STRLIST, F(exclude), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key paths_keys[] = {
+	{ "spool_dir", K_STR, F(spool_dir), 0, 0, NULL },
+	{ "state_dir", K_STR, F(state_dir), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key root_keys[] = {
+	{ "api", K_GROUP, 0, 0, 0, api_keys },
+	{ "identity", K_GROUP, 0, 0, 0, identity_keys },
+	{ "scope", K_GROUP, 0, 0, 0, scope_keys },
+	{ "events", K_GROUP, 0, 0, 0, events_keys },
+	{ "accounts", K_GROUP, 0, 0, 0, accounts_keys },
+	{ "paths", K_GROUP, 0, 0, 0, paths_keys },
+	{ "user", K_STR, F(user), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+
+/* Parse state: where messages go. */
+struct pctx {
+	struct ao_config *cfg;
+	const char *path;
+	char *err;
+	size_t errsz;
+};
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct pctx *p, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL)
+		snprintf(p->err, p->errsz, "%s:%u: %s", p->path,
+		    (unsigned)config_setting_source_line(s), msg);
+	else
+		snprintf(p->err, p->errsz, "%s: %s", p->path, msg);
+	return AO_ERR_CONFIG;
+}
+
+static const char *
+type_name(enum kind k)
+{
+	switch (k) {
+	case K_STR: return "a string in double quotes";
+	case K_BOOL: return "true or false";
+	case K_INT: return "a whole number";
+	case K_STRLIST: return "a list of strings, [ \"a\", \"b\" ]";
+	case K_GROUP: return "a group, { ... }";
+	case K_MAP: return "a list of groups, ( { user = \"...\"; email = \"...\"; } )";
+	}
+	return "?";
+}
+
+static int
+set_str(char **dst, const char *v)
+{
+	char *c = strdup(v);
+
+	if (c == NULL)
+		return AO_ERR_NOMEM;
+	free(*dst);
+	*dst = c;
+	return AO_OK;
+}
+
+static void
+strlist_free(struct ao_strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+parse_strlist(struct pctx *p, const config_setting_t *s, const char *dotted,
+    struct ao_strlist *out)
+{
+	int n = config_setting_length(s), i;
+
+	strlist_free(out);
+	if (n == 0)
+		return AO_OK;
+	if ((out->v = calloc((size_t)n, sizeof(char *))) == NULL)
+		return AO_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    (v = config_setting_get_string(e)) == NULL)
+			return fail(p, e, "%s: element %d must be a string",
+			    dotted, i + 1);
+		if (*v == '\0')
+			return fail(p, e, "%s: element %d is empty", dotted,
+			    i + 1);
+		if ((out->v[out->n] = strdup(v)) == NULL)
+			return AO_ERR_NOMEM;
+		out->n++;
+	}
+	return AO_OK;
+}
+
+static int
+parse_map(struct pctx *p, const config_setting_t *s)
+{
+	struct ao_config *cfg = p->cfg;
+	int n = config_setting_length(s), i;
+
+	if (n == 0)
+		return AO_OK;
+	if ((cfg->map = calloc((size_t)n, sizeof(*cfg->map))) == NULL)
+		return AO_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *user = NULL, *email = NULL;
+		int j, m;
+
+		if (config_setting_type(e) != CONFIG_TYPE_GROUP)
+			return fail(p, e, "identity.map: entry %d must be "
+			    "{ user = \"...\"; email = \"...\"; }", i + 1);
+		m = config_setting_length(e);
+		for (j = 0; j < m; j++) {
+			config_setting_t *f = config_setting_get_elem(e, (unsigned)j);
+			const char *name = config_setting_name(f);
+
+			if (strcmp(name, "user") != 0 && strcmp(name, "email") != 0)
+				return fail(p, f, "identity.map: unknown key "
+				    "'%s' (known: user, email)", name);
+			if (config_setting_type(f) != CONFIG_TYPE_STRING)
+				return fail(p, f, "identity.map.%s must be %s",
+				    name, type_name(K_STR));
+		}
+		if (!config_setting_lookup_string(e, "user", &user) || !*user)
+			return fail(p, e, "identity.map: entry %d has no user",
+			    i + 1);
+		if (!config_setting_lookup_string(e, "email", &email) ||
+		    strchr(email, '@') == NULL)
+			return fail(p, e, "identity.map: entry %d (user %s) "
+			    "needs an email with an @", i + 1, user);
+		if ((cfg->map[i].user = strdup(user)) == NULL ||
+		    (cfg->map[i].email = strdup(email)) == NULL)
+			return AO_ERR_NOMEM;
+		cfg->nmap++;
+	}
+	return AO_OK;
+}
+
+static int
+parse_group(struct pctx *p, const config_setting_t *grp,
+    const struct key *keys, const char *prefix)
+{
+	int n = config_setting_length(grp), i, r;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const struct key *k;
+		char dotted[128];
+		int t = config_setting_type(s);
+		void *dst;
+
+		snprintf(dotted, sizeof(dotted), "%s%s", prefix, name);
+		for (k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, name) == 0)
+				break;
+		if (k->name == NULL)
+			return fail(p, s, "unknown key '%s'; see "
+			    "accessowl.conf(5) for the keys", dotted);
+		dst = (char *)p->cfg + k->off;
+		switch (k->kind) {
+		case K_STR:
+			if (t != CONFIG_TYPE_STRING)
+				goto badtype;
+			r = set_str(dst, config_setting_get_string(s));
+			break;
+		case K_BOOL:
+			if (t != CONFIG_TYPE_BOOL)
+				goto badtype;
+			*(bool *)dst = config_setting_get_bool(s) != 0;
+			r = AO_OK;
+			break;
+		case K_INT: {
+			long long v;
+
+			if (t == CONFIG_TYPE_INT)
+				v = config_setting_get_int(s);
+			else if (t == CONFIG_TYPE_INT64)
+				v = config_setting_get_int64(s);
+			else
+				goto badtype;
+			if (v < k->min || v > k->max)
+				return fail(p, s, "%s = %lld is out of range "
+				    "(%ld to %ld)", dotted, v, k->min, k->max);
+			*(long *)dst = (long)v;
+			r = AO_OK;
+			break;
+		}
+		case K_STRLIST:
+			if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+				goto badtype;
+			r = parse_strlist(p, s, dotted, dst);
+			break;
+		case K_MAP:
+			if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY)
+				goto badtype;
+			r = parse_map(p, s);
+			break;
+		case K_GROUP: {
+			char sub[sizeof(dotted) + 1];
+
+			if (t != CONFIG_TYPE_GROUP)
+				goto badtype;
+			snprintf(sub, sizeof(sub), "%s.", dotted);
+			r = parse_group(p, s, k->sub, sub);
+			break;
+		}
+		default:
+			r = AO_ERR_CONFIG;
+		}
+		if (r != AO_OK)
+			return r;
+		continue;
+badtype:
+		return fail(p, s, "%s must be %s", dotted, type_name(k->kind));
+	}
+	return AO_OK;
+}
+
+/* Checks that need more than a type: URLs, paths, names. */
+static int
+validate(struct pctx *p)
+{
+	struct ao_config *c = p->cfg;
+	const char *host;
+	size_t len;
+
+	if (strncmp(c->api_url, "https://", 8) != 0)
+		return fail(p, NULL, "api.url must start with https:// "
+		    "(got \"%.100s\"); the token is never sent in clear text",
+		    c->api_url);
+	host = c->api_url + 8;
+	if (*host == '\0' || *host == '/')
+		return fail(p, NULL, "api.url has no host name");
+	if (strpbrk(c->api_url, " \t\r\n?#@") != NULL)
+		return fail(p, NULL, "api.url must be a plain https://host[:port] "
+		    "base URL, without spaces, query, fragment or user name");
+	len = strlen(c->api_url);
+	while (len > 8 && c->api_url[len - 1] == '/')
+		c->api_url[--len] = '\0';
+	if (c->token_file[0] != '/')
+		return fail(p, NULL, "api.token_file must be an absolute path");
+	if (c->ca_file[0] != '\0' && c->ca_file[0] != '/')
+		return fail(p, NULL, "api.ca_file must be an absolute path or "
+		    "\"\" for the system's CA store");
+	if (c->spool_dir[0] != '/' || c->state_dir[0] != '/')
+		return fail(p, NULL, "paths.spool_dir and paths.state_dir must "
+		    "be absolute paths");
+	if (c->user[0] == '\0')
+		return fail(p, NULL, "user must name the service user, e.g. "
+		    "\"accessowl\"");
+	if (strchr(c->email_domain, '@') != NULL ||
+	    strpbrk(c->email_domain, " \t/") != NULL)
+		return fail(p, NULL, "identity.email_domain must be a bare "
+		    "domain such as \"example.com\"");
+	return AO_OK;
+}
+
+int
+ao_config_defaults(struct ao_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->timeout = 10;
+	cfg->gecos_email = true;
+	cfg->ev_locked = cfg->ev_expired = cfg->ev_deleted = true;
+	cfg->ev_faillock = false;
+	cfg->min_uid = 1000;
+	if ((cfg->api_url = strdup("https://api.accessowl.com")) == NULL ||
+	    (cfg->token_file = strdup("/etc/accessowl/token")) == NULL ||
+	    (cfg->ca_file = strdup("")) == NULL ||
+	    (cfg->email_domain = strdup("")) == NULL ||
+	    (cfg->spool_dir = strdup("/var/spool/accessowl")) == NULL ||
+	    (cfg->state_dir = strdup("/var/lib/accessowl")) == NULL ||
+	    (cfg->user = strdup("accessowl")) == NULL)
+		return AO_ERR_NOMEM;
+	if ((cfg->exclude.v = calloc(1, sizeof(char *))) == NULL ||
+	    (cfg->exclude.v[0] = strdup("root")) == NULL)
+		return AO_ERR_NOMEM;
+	cfg->exclude.n = 1;
+	return AO_OK;
+}
+
+int
+ao_config_parse(struct ao_config *cfg, const char *path, const char *text,
+    char *err, size_t errsz)
+{
+	struct pctx p = { cfg, path, err, errsz };
+	config_t lc;
+	const char *t;
+	int r;
+
+	err[0] = '\0';
+	if ((r = set_str(&cfg->path, path)) != AO_OK)
+		return r;
+	/* @include would read files nobody checked */
+	for (t = text; (t = strstr(t, "@include")) != NULL; t++)
+		if (t == text || t[-1] == '\n' || t[-1] == ' ' || t[-1] == '\t')
+			return fail(&p, NULL, "@include is not supported; keep "
+			    "the whole configuration in this file");
+	config_init(&lc);
+	config_set_options(&lc, 0); /* no auto-conversion of types */
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		snprintf(err, errsz, "%s:%d: %s", path, config_error_line(&lc),
+		    config_error_text(&lc));
+		r = AO_ERR_CONFIG;
+		goto out;
+	}
+	if ((r = parse_group(&p, config_root_setting(&lc), root_keys, "")) != AO_OK)
+		goto out;
+	r = validate(&p);
+out:
+	config_destroy(&lc);
+	if (r == AO_ERR_NOMEM && err[0] == '\0')
+		snprintf(err, errsz, "%s: out of memory", path);
+	return r;
+}
+
+int
+ao_config_load(struct ao_config *cfg, const char *path)
+{
+	char *text = NULL, err[768];
+	int r;
+
+	if ((r = ao_config_defaults(cfg)) != AO_OK)
+		return r;
+	r = ao_file_read_checked(path, AO_FILE_CONFIG, CONFIG_MAX_BYTES, &text,
+	    NULL);
+	if (r == AO_ERR_DATA)
+		r = AO_ERR_CONFIG;
+	if (r != AO_OK)
+		return r;
+	r = ao_config_parse(cfg, path, text, err, sizeof(err));
+	if (r != AO_OK)
+		ao_err("%s", err);
+	free(text);
+	return r;
+}
+
+void
+ao_config_free(struct ao_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->api_url);
+	free(cfg->token_file);
+	free(cfg->ca_file);
+	free(cfg->email_domain);
+	for (i = 0; i < cfg->nmap; i++) {
+		free(cfg->map[i].user);
+		free(cfg->map[i].email);
+	}
+	free(cfg->map);
+	strlist_free(&cfg->applications);
+	strlist_free(&cfg->exclude);
+	free(cfg->spool_dir);
+	free(cfg->state_dir);
+	free(cfg->user);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool
+ao_strlist_has(const struct ao_strlist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return true;
+	return false;
+}

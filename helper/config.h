@@ -1,0 +1,77 @@
+/*
+ * accessowl.conf (libconfig syntax).  The only file that includes libconfig
+ * is config.c.  Every key, its type, range and default is in the table in
+ * config.c and documented in conf/accessowl.conf and accessowl.conf(5).
+ *
+ * A config that cannot be read, has an unknown key, a wrong type or an
+ * out-of-range value is an error (exit 78) naming file, line and the
+ * problem: never a quiet default.
+ */
+#ifndef AO_CONFIG_H
+#define AO_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AO_DEFAULT_CONFIG "/etc/accessowl/accessowl.conf"
+
+struct ao_map_entry {
+	char *user;
+	char *email;
+};
+
+struct ao_strlist {
+	char **v;
+	size_t n;
+};
+
+struct ao_config {
+	char *path;
+	/* api */
+	char *api_url;        /* https://host[:port], no trailing slash */
+	char *token_file;
+	char *ca_file;        /* "" = system CA store */
+	long timeout;         /* seconds, per request */
+	/* identity */
+	char *email_domain;   /* "" = none */
+	bool gecos_email;
+	struct ao_map_entry *map;
+	size_t nmap;
+	/* scope */
+	struct ao_strlist applications; /* empty = every application */
+	/* events */
+	bool ev_locked, ev_expired, ev_deleted, ev_faillock;
+	/* accounts */
+	long min_uid;
+	struct ao_strlist exclude;
+	/* paths */
+	char *spool_dir;
+	char *state_dir;
+	/* service user */
+	char *user;
+};
+
+/* Fill cfg with the built-in defaults.  AO_OK or AO_ERR_NOMEM. */
+int ao_config_defaults(struct ao_config *cfg);
+
+/*
+ * Parse config text (already read from path, which is used in messages) on
+ * top of the defaults in cfg.  On error, err holds "FILE:LINE: problem" and
+ * AO_ERR_CONFIG is returned; cfg then still needs ao_config_free().
+ */
+int ao_config_parse(struct ao_config *cfg, const char *path,
+    const char *text, char *err, size_t errsz);
+
+/*
+ * Defaults, then read path (checked as a trusted file: see secfile.h) and
+ * parse it.  Logs what is wrong and returns AO_ERR_CONFIG/AO_ERR_PERM.
+ */
+int ao_config_load(struct ao_config *cfg, const char *path);
+
+/* Release everything cfg owns.  Accepts a zeroed or NULL cfg. */
+void ao_config_free(struct ao_config *cfg);
+
+/* Is name in the list (exact match)? */
+bool ao_strlist_has(const struct ao_strlist *l, const char *name);
+
+#endif

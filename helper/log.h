@@ -1,0 +1,25 @@
+/*
+ * Logging for accessowl-helper: syslog(LOG_AUTHPRIV), ident
+ * "accessowl-helper".  Warnings and errors (everything, with debug) also go
+ * to stderr, unless stderr is systemd's journal stream: then syslog alone
+ * reaches the journal, once.
+ *
+ * Format arguments may carry untrusted text: callers pass it through
+ * ao_sanitize() first, or use the %s-safe helpers below.  The API token is
+ * never passed to these functions.
+ */
+#ifndef AO_LOG_H
+#define AO_LOG_H
+
+#include <stdbool.h>
+#include <syslog.h>
+
+void ao_log_open(bool debug);
+void ao_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define ao_err(...)   ao_log(LOG_ERR, __VA_ARGS__)
+#define ao_warn(...)  ao_log(LOG_WARNING, __VA_ARGS__)
+#define ao_info(...)  ao_log(LOG_INFO, __VA_ARGS__)
+#define ao_debug(...) ao_log(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * accessowl-helper: the only process that holds the AccessOwl API token and
+ * talks to the API.  See accessowl-helper(8).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "privdrop.h"
+
+#ifndef AO_VERSION
+#define AO_VERSION "0"
+#endif
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct ao_opts *, int, char **);
+} commands[] = {
+	{ "revoke", cmd_revoke },
+	{ "check", cmd_check },
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: accessowl-helper [-c FILE] [-v] COMMAND [ARGS]\n"
+	    "\n"
+	    "commands:\n"
+	    "  revoke --user NAME [--dry-run]  revoke the person's AccessOwl "
+	    "access now\n"
+	    "  check                           check config, permissions, "
+	    "token and API\n"
+	    "\n"
+	    "options:\n"
+	    "  -c FILE    config file (default " AO_DEFAULT_CONFIG ")\n"
+	    "  -v         debug output\n"
+	    "  --version  print the version\n"
+	    "\n"
+	    "exit status: 0 ok, 64 usage, 65 bad data, 69 API unavailable, "
+	    "75 try later,\n"
+	    "             77 permission, 78 config\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ao_opts o = { AO_DEFAULT_CONFIG, 0 };
+	size_t i;
+	int c, r;
+
+	ao_harden_process();
+	while ((c = getopt_long(argc, argv, "+c:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_path = optarg; break;
+		case 'v': o.debug = 1; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("accessowl-helper %s\n", AO_VERSION); return 0;
+		default: usage(stderr); return ao_exit_code(AO_ERR_USAGE);
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return ao_exit_code(AO_ERR_USAGE);
+	}
+	ao_log_open(o.debug);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[optind]) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "accessowl-helper: unknown command '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return ao_exit_code(AO_ERR_USAGE);
+	}
+	if (ao_http_global_init() != AO_OK) {
+		ao_err("cannot initialise libcurl");
+		return ao_exit_code(AO_ERR_SYSTEM);
+	}
+	r = commands[i].fn(&o, argc - optind, argv + optind);
+	ao_http_global_cleanup();
+	fflush(stdout);
+	return ao_exit_code(r);
+}

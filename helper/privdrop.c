@@ -1,0 +1,76 @@
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "privdrop.h"
+
+void
+ao_harden_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	umask(077);
+}
+
+int
+ao_service_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (pw == NULL) {
+		ao_err("service user '%s' does not exist; create it "
+		    "(useradd --system --no-create-home --shell /usr/sbin/nologin "
+		    "%s) or set `user` in the config", name, name);
+		return AO_ERR_CONFIG;
+	}
+	if (pw->pw_uid == 0) {
+		ao_err("service user '%s' has uid 0; it must be an "
+		    "unprivileged account", name);
+		return AO_ERR_CONFIG;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return AO_OK;
+}
+
+int
+ao_privdrop(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (geteuid() != 0) {
+		ao_debug("not running as root: keeping uid %lu",
+		    (unsigned long)geteuid());
+		return AO_OK;
+	}
+	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0) {
+		ao_err("cannot drop privileges to uid %lu: %s",
+		    (unsigned long)uid, strerror(errno));
+		return AO_ERR_PERM;
+	}
+	/* prove it: every id is the target and root cannot come back */
+	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
+	    ru != uid || eu != uid || su != uid ||
+	    rg != gid || eg != gid || sg != gid ||
+	    setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0) {
+		ao_err("privilege drop to uid %lu could be undone; refusing "
+		    "to go on", (unsigned long)uid);
+		return AO_ERR_PERM;
+	}
+	ao_debug("dropped privileges to uid %lu gid %lu", (unsigned long)uid,
+	    (unsigned long)gid);
+	return AO_OK;
+}

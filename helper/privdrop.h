@@ -1,0 +1,32 @@
+/*
+ * Privilege separation inside the helper.
+ *
+ * Invariant: when started as root, the helper reads what needs root (the
+ * config, the token, the CA file, shadow data), then calls ao_privdrop()
+ * before it opens a socket or parses anything a server wrote.  The drop is
+ * permanent (setgroups, setresgid, setresuid) and verified: regaining root
+ * must fail, or the helper exits.  Started as another user, the helper keeps
+ * that user (nothing to drop) and says so in a debug line.
+ */
+#ifndef AO_PRIVDROP_H
+#define AO_PRIVDROP_H
+
+#include <sys/types.h>
+
+/* Process-wide hardening done first thing: no core dumps, no ptrace by
+ * others (PR_SET_DUMPABLE 0), umask 077. */
+void ao_harden_process(void);
+
+/*
+ * Look up the service user.  AO_OK and uid/gid, or AO_ERR_CONFIG (logged)
+ * when the user does not exist.
+ */
+int ao_service_user(const char *name, uid_t *uid, gid_t *gid);
+
+/*
+ * Drop to uid/gid for good if running as root; a no-op otherwise.
+ * AO_OK, or AO_ERR_PERM (logged) if the drop failed or could be undone.
+ */
+int ao_privdrop(uid_t uid, gid_t gid);
+
+#endif

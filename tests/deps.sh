@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what `make check` needs from Debian's packages.  As root on a
+# fresh Debian 12 machine it runs apt-get; as anyone else it prints the
+# exact command and fails.  Does nothing when everything is present.
+set -eu
+
+PKGS="build-essential pkg-config libpam0g-dev libcurl4-openssl-dev \
+libjson-c-dev libconfig-dev libcmocka-dev python3 python3-pytest openssl \
+ca-certificates util-linux valgrind"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make check needs these Debian packages:$missing" >&2
+	echo "install them with:  sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

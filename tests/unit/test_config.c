@@ -1,0 +1,174 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "err.h"
+#include "secfile.h"
+
+static int
+parse(const char *text, struct ao_config *cfg, char *err, size_t errsz)
+{
+	assert_int_equal(ao_config_defaults(cfg), AO_OK);
+	return ao_config_parse(cfg, "test.conf", text, err, errsz);
+}
+
+static void
+defaults(void **state)
+{
+	struct ao_config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse("", &c, err, sizeof(err)), AO_OK);
+	assert_string_equal(c.api_url, "https://api.accessowl.com");
+	assert_string_equal(c.token_file, "/etc/accessowl/token");
+	assert_string_equal(c.ca_file, "");
+	assert_int_equal(c.timeout, 10);
+	assert_true(c.gecos_email);
+	assert_true(c.ev_locked && c.ev_expired && c.ev_deleted);
+	assert_false(c.ev_faillock);
+	assert_int_equal(c.min_uid, 1000);
+	assert_int_equal(c.exclude.n, 1);
+	assert_string_equal(c.exclude.v[0], "root");
+	assert_string_equal(c.spool_dir, "/var/spool/accessowl");
+	assert_string_equal(c.state_dir, "/var/lib/accessowl");
+	assert_string_equal(c.user, "accessowl");
+	ao_config_free(&c);
+}
+
+/* The shipped sample must parse and must equal the built-in defaults. */
+static void
+sample_is_defaults(void **state)
+{
+	struct ao_config c, d;
+	char *text = NULL, err[512];
+
+	(void)state;
+	assert_int_equal(ao_file_read_checked("conf/accessowl.conf",
+	    AO_FILE_CA, 1 << 20, &text, NULL), AO_OK);
+	assert_int_equal(parse(text, &c, err, sizeof(err)), AO_OK);
+	assert_int_equal(ao_config_defaults(&d), AO_OK);
+	assert_string_equal(c.api_url, d.api_url);
+	assert_string_equal(c.token_file, d.token_file);
+	assert_string_equal(c.ca_file, d.ca_file);
+	assert_int_equal(c.timeout, d.timeout);
+	assert_string_equal(c.email_domain, d.email_domain);
+	assert_int_equal(c.gecos_email, d.gecos_email);
+	assert_int_equal(c.nmap, 0);
+	assert_int_equal(c.applications.n, 0);
+	assert_int_equal(c.ev_locked, d.ev_locked);
+	assert_int_equal(c.ev_expired, d.ev_expired);
+	assert_int_equal(c.ev_deleted, d.ev_deleted);
+	assert_int_equal(c.ev_faillock, d.ev_faillock);
+	assert_int_equal(c.min_uid, d.min_uid);
+	assert_int_equal(c.exclude.n, d.exclude.n);
+	assert_string_equal(c.spool_dir, d.spool_dir);
+	assert_string_equal(c.state_dir, d.state_dir);
+	assert_string_equal(c.user, d.user);
+	ao_config_free(&c);
+	ao_config_free(&d);
+	free(text);
+}
+
+static void
+full(void **state)
+{
+	struct ao_config c;
+	char err[512];
+	static const char text[] =
+	    "api: { url = \"https://127.0.0.1:8443/\"; timeout = 3;\n"
+	    "  token_file = \"/tmp/t\"; ca_file = \"/tmp/ca.pem\"; };\n"
+	    "identity: { email_domain = \"example.com\"; gecos_email = false;\n"
+	    "  map = ( { user = \"alice\"; email = \"alice.smith@example.com\"; },\n"
+	    "          { user = \"bob\"; email = \"b@example.org\"; } ); };\n"
+	    "scope: { applications = [ \"app-1\", \"app-2\" ]; };\n"
+	    "events: { faillock = true; deleted = false; };\n"
+	    "accounts: { min_uid = 500; exclude = [ \"root\", \"svc\" ]; };\n"
+	    "paths: { spool_dir = \"/s\"; state_dir = \"/t\"; };\n"
+	    "user = \"nobody\";\n";
+
+	(void)state;
+	assert_int_equal(parse(text, &c, err, sizeof(err)), AO_OK);
+	assert_string_equal(c.api_url, "https://127.0.0.1:8443"); /* slash cut */
+	assert_int_equal(c.timeout, 3);
+	assert_string_equal(c.ca_file, "/tmp/ca.pem");
+	assert_false(c.gecos_email);
+	assert_int_equal(c.nmap, 2);
+	assert_string_equal(c.map[1].user, "bob");
+	assert_string_equal(c.map[1].email, "b@example.org");
+	assert_int_equal(c.applications.n, 2);
+	assert_true(ao_strlist_has(&c.applications, "app-2"));
+	assert_false(ao_strlist_has(&c.applications, "app-3"));
+	assert_true(c.ev_faillock);
+	assert_false(c.ev_deleted);
+	assert_true(c.ev_locked);
+	assert_int_equal(c.min_uid, 500);
+	assert_int_equal(c.exclude.n, 2);
+	assert_string_equal(c.user, "nobody");
+	ao_config_free(&c);
+}
+
+/* Every bad config names file and line and says what is wrong. */
+static void
+errors_table(void **state)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "api: { urll = \"https://x\"; };", "test.conf:1: unknown key 'api.urll'" },
+		{ "\n\nbogus = 1;", "test.conf:3: unknown key 'bogus'" },
+		{ "api: { timeout = \"10\"; };", "test.conf:1: api.timeout must be a whole number" },
+		{ "api: { timeout = 0; };", "api.timeout = 0 is out of range (1 to 300)" },
+		{ "api: { timeout = 301; };", "out of range" },
+		{ "api = 1;", "test.conf:1: api must be a group" },
+		{ "events: { locked = 1; };", "events.locked must be true or false" },
+		{ "accounts: { min_uid = -1; };", "accounts.min_uid = -1 is out of range" },
+		{ "accounts: { exclude = [ 1 ]; };", "accounts.exclude" },
+		{ "accounts: { exclude = [ \"\" ]; };", "element 1 is empty" },
+		{ "api: { url = \"http://api.example.com\"; };", "api.url must start with https://" },
+		{ "api: { url = \"https://\"; };", "api.url has no host name" },
+		{ "api: { url = \"https://u@h\"; };", "plain https://host[:port]" },
+		{ "api: { token_file = \"token\"; };", "api.token_file must be an absolute path" },
+		{ "api: { ca_file = \"ca.pem\"; };", "api.ca_file must be an absolute path" },
+		{ "paths: { spool_dir = \"spool\"; };", "must be absolute paths" },
+		{ "user = \"\";", "user must name the service user" },
+		{ "identity: { email_domain = \"@x.com\"; };", "bare domain" },
+		{ "identity: { map = ( { user = \"a\"; } ); };", "entry 1 (user a) needs an email" },
+		{ "identity: { map = ( { email = \"a@b.c\"; } ); };", "entry 1 has no user" },
+		{ "identity: { map = ( { user = \"a\"; email = \"a@b.c\"; x = 1; } ); };", "unknown key 'x'" },
+		{ "identity: { map = ( \"a\" ); };", "entry 1 must be" },
+		{ "api: { url = ; };", "test.conf:1: syntax error" },
+		{ "@include \"/etc/passwd\"\n", "@include is not supported" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ao_config c;
+		char err[512];
+
+		if (parse(cases[i].text, &c, err, sizeof(err)) != AO_ERR_CONFIG)
+			fail_msg("case %zu accepted: %s", i, cases[i].text);
+		if (strstr(err, cases[i].want) == NULL)
+			fail_msg("case %zu: error \"%s\" lacks \"%s\"", i, err,
+			    cases[i].want);
+		ao_config_free(&c);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(sample_is_defaults),
+		cmocka_unit_test(full),
+		cmocka_unit_test(errors_table),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

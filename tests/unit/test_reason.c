@@ -1,0 +1,85 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "err.h"
+#include "reason.h"
+#include "text.h"
+
+static void
+names(void **state)
+{
+	static const char *all[] = { "locked", "expired", "faillock",
+	    "deleted", "manual" };
+	enum ao_event ev;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		assert_int_equal(ao_event_parse(all[i], &ev), AO_OK);
+		assert_string_equal(ao_event_name(ev), all[i]);
+	}
+	assert_int_equal(ao_event_parse("Locked", &ev), AO_ERR_USAGE);
+	assert_int_equal(ao_event_parse("", &ev), AO_ERR_USAGE);
+}
+
+static void
+names_host_account_event(void **state)
+{
+	char out[AO_REASON_MAX + 1];
+	size_t n;
+
+	(void)state;
+	n = ao_reason_build(out, "web1.example.com", "alice", AO_EV_LOCKED,
+	    1795000000);
+	assert_int_equal(n, strlen(out));
+	assert_string_equal(out, "Linux account alice on host web1.example.com "
+	    "was locked (2026-11-18T11:06:40Z, pam_accessowl)");
+	ao_reason_build(out, "h", "bob", AO_EV_EXPIRED, 0);
+	assert_non_null(strstr(out, "bob on host h has expired"));
+	ao_reason_build(out, "h", "bob", AO_EV_DELETED, 0);
+	assert_non_null(strstr(out, "was deleted"));
+}
+
+/* 255 bytes at most, cut on a UTF-8 boundary, no control bytes. */
+static void
+long_and_hostile(void **state)
+{
+	char host[400], user[400], out[AO_REASON_MAX + 1], clean[1024];
+	size_t i, n, pad;
+
+	(void)state;
+	for (pad = 0; pad < 8; pad++) {
+		/* user of 3-byte characters, shifted so the cut lands mid-char */
+		memset(host, 'h', pad);
+		host[pad] = '\0';
+		for (i = 0; i < 100; i++)
+			memcpy(user + 3 * i, "\xe2\x82\xac", 3);
+		user[300] = '\0';
+		n = ao_reason_build(out, host, user, AO_EV_LOCKED, 0);
+		assert_true(n <= AO_REASON_MAX);
+		assert_int_equal(ao_utf8_cut(out, n, AO_REASON_MAX), n);
+		/* the text is valid UTF-8: sanitizing leaves it unchanged */
+		ao_sanitize(clean, sizeof(clean), out);
+		assert_string_equal(clean, out);
+	}
+	n = ao_reason_build(out, "evil\nhost\x1b[0m", "a\rb", AO_EV_MANUAL, 0);
+	for (i = 0; i < n; i++)
+		assert_true((unsigned char)out[i] >= 0x20 && out[i] != 0x7f);
+	assert_non_null(strstr(out, "a?b on host evil?host?[0m"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(names),
+		cmocka_unit_test(names_host_account_event),
+		cmocka_unit_test(long_and_hostile),
+	};
+
+	return cmocka_run_group_tests_name("reason", tests, NULL, NULL);
+}

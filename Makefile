@@ -42,7 +42,10 @@ HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 UNIT_TESTS := test_text test_config test_identity test_reason test_json
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all helper deps check unit integration install clean asan valgrind
+.PHONY: all helper deps check unit integration man-check install clean asan valgrind
+
+MAN8 := helper/accessowl-helper.8
+MAN5 := conf/accessowl.conf.5
 
 all: helper
 
@@ -68,10 +71,18 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: helper
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_fake_accessowl.py tests/integration
+
+# Man pages must render without a single groff warning.
+man-check:
+	@set -e; for m in $(MAN8) $(MAN5); do \
+		out=$$(LC_ALL=C.UTF-8 groff -ww -z -man $$m 2>&1); \
+		if [ -n "$$out" ]; then echo "$$m: $$out"; exit 1; fi; done; \
+		echo "man pages: no groff warnings"
 
 check: deps
 	$(MAKE) all
+	$(MAKE) man-check
 	$(MAKE) unit
 	$(MAKE) integration
 
@@ -81,7 +92,8 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" unit
 	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" helper
-	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper ASAN_OPTIONS=detect_leaks=1 \
+		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 valgrind: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
@@ -91,6 +103,8 @@ install: all
 	install -D -m 0755 $(BUILD)/accessowl-helper $(DESTDIR)$(SBINDIR)/accessowl-helper
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/accessowl
 	install -m 0640 conf/accessowl.conf $(DESTDIR)$(SYSCONFDIR)/accessowl/accessowl.conf
+	install -D -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/accessowl-helper.8
+	install -D -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/accessowl.conf.5
 
 clean:
 	rm -rf build build-asan

@@ -41,9 +41,15 @@ resolve_account(const struct ao_config *cfg, const char *name,
 {
 	struct passwd *pw = getpwnam(name);
 
+	if (strlen(name) >= sizeof(t->user)) {
+		ao_err("account name is longer than %zu bytes",
+		    sizeof(t->user) - 1);
+		return AO_ERR_USAGE;
+	}
 	ao_sanitize(t->user, sizeof(t->user), name);
 	if (strcmp(t->user, name) != 0) {
-		ao_err("account name %s has control characters", t->user);
+		ao_err("account name %s has control characters or is not "
+		    "valid UTF-8", t->user);
 		return AO_ERR_USAGE;
 	}
 	if (ao_strlist_has(&cfg->exclude, name)) {

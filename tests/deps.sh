@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config libpam0g-dev libcurl4-openssl-dev \
 libjson-c-dev libconfig-dev libcmocka-dev python3 python3-pytest openssl \
-ca-certificates util-linux valgrind"
+ca-certificates util-linux valgrind groff-base"
 
 missing=""
 for p in $PKGS; do

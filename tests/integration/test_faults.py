@@ -1,0 +1,115 @@
+"""Server errors, rate limits, lost answers, hangs: every state filed once."""
+import json
+
+from conftest import lines
+from test_revoke import ACTIVE, start
+
+
+def by_state(posts):
+    out = {}
+    for p in posts:
+        out.setdefault(json.loads(p["body"])["access_state_id"], []).append(p)
+    return out
+
+
+def test_5xx_429_and_lost_answers_file_each_state_once(fake, env):
+    f, e = start(fake, env)
+    f.faults([
+        {"method": "GET", "path": "/api/v1/users", "action": "status",
+         "status": 500},
+        {"method": "GET", "path": "/api/v1/access_states", "action": "status",
+         "status": 503},
+        {"method": "POST", "path": "/api/v1/access_revocations",
+         "action": "status", "status": 503, "count": 2},
+        {"method": "POST", "path": "/api/v1/access_revocations",
+         "action": "status", "status": 429, "retry_after": 1},
+        # filed at AccessOwl, but the answer is lost: the retry must reuse
+        # the key and get 409, never a second revocation
+        {"method": "POST", "path": "/api/v1/access_revocations",
+         "action": "status", "status": 502, "when": "after"},
+        {"method": "POST", "path": "/api/v1/access_revocations",
+         "action": "close", "when": "after"},
+    ])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 0, p.stdout + p.stderr
+    revs = f.revocations()
+    assert sorted(r["access_state_id"] for r in revs) == sorted(ACTIVE)
+    groups = by_state(f.posts())
+    assert sorted(groups) == sorted(ACTIVE)
+    statuses = []
+    for state, posts in groups.items():
+        keys = {x["headers"]["idempotency-key"] for x in posts}
+        assert len(keys) == 1, f"state {state} was sent with keys {keys}"
+        assert len({x["body"] for x in posts}) == 1
+        statuses += [x["status"] for x in posts]
+    # the faults were met: two 503s, a 429, a 502 and a dropped connection,
+    # and the lost answers were resent and refused as duplicates
+    assert statuses.count(503) == 2 and 429 in statuses
+    assert 502 in statuses and None in statuses
+    assert 409 in statuses
+    out = lines(p.stdout)
+    assert len(out) == 3
+    assert sum(l.startswith("filed earlier\t") for l in out) >= 1
+    assert all(l.startswith(("revoked\t", "filed earlier\t")) for l in out)
+
+
+def test_hang_is_cut_by_timeout_and_retried(fake, env):
+    f, e = start(fake, env, timeout=2)
+    f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+               "action": "hang", "seconds": 30}])
+    p = e.run("revoke", "--user", "alice", timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert sorted(r["access_state_id"] for r in f.revocations()) == sorted(ACTIVE)
+
+
+def test_server_down_is_try_later_and_nothing_half_filed(fake, env):
+    f, e = start(fake, env)
+    f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+               "action": "status", "status": 503, "count": 100}])
+    p = e.run("revoke", "--user", "alice", timeout=120)
+    assert p.returncode == 75
+    assert f.revocations() == []
+    out = lines(p.stdout)
+    # every state is accounted for: one failed, the rest not sent
+    assert len(out) == 3
+    assert out[0].startswith("failed\t")
+    assert all(l.startswith("not sent\t") for l in out[1:])
+    assert "unavailable" in p.stderr
+
+
+def test_rejected_state_is_reported_and_others_filed(fake, env):
+    f, e = start(fake, env)
+    f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+               "action": "status", "status": 422}])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 65
+    assert len(f.revocations()) == 2
+    out = lines(p.stdout)
+    assert sum(l.startswith("failed\t") for l in out) == 1
+    assert sum(l.startswith("revoked\t") for l in out) == 2
+    assert "HTTP 422" in p.stderr
+    assert len([x for x in f.posts() if x["status"] == 422]) == 1  # not hammered
+
+
+def test_long_retry_after_is_try_later(fake, env):
+    f, e = start(fake, env)
+    f.faults([{"method": "GET", "path": "/api/v1/users", "action": "status",
+               "status": 429, "retry_after": 3600}])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 75
+    assert "rate limited" in p.stderr
+    assert f.posts() == []
+    assert len(f.requests()) == 1  # it did not hammer
+
+
+def test_garbage_oversized_and_deep_responses(fake, env):
+    for rule in ({"action": "garbage"},
+                 {"action": "oversized", "bytes": 50_000_000},
+                 {"action": "deep", "depth": 10000}):
+        f, e = start(fake, env)
+        f.faults([dict(rule, method="GET", path="/api/v1/access_states")])
+        p = e.run("revoke", "--user", "alice")
+        assert p.returncode == 65, (rule, p.stderr)
+        assert f.posts() == []
+        assert len(lines(p.stderr)) == 1, p.stderr
+        f.stop()

@@ -20,6 +20,9 @@ HARDEN := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2
 LDHARDEN := -Wl,-z,relro,-z,now -Wl,--as-needed
 DEFS := -D_GNU_SOURCE -DAO_VERSION='"$(VERSION)"'
 
+PAMDIR ?= $(shell $(PKG_CONFIG) --variable=modulesdir pam 2>/dev/null || echo /lib/security)
+HELPER_PATH := $(SBINDIR)/accessowl-helper
+
 HELPER_PKGS := libcurl json-c libconfig
 HELPER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS) 2>/dev/null)
 HELPER_LIBS := $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS) 2>/dev/null)
@@ -28,11 +31,20 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
-COMMON_SRC := common/err.c common/text.c
+COMMON_SRC := common/err.c common/text.c common/account.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
-	helper/reason.c helper/api.c helper/run.c
-HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/main.c
+	helper/reason.c helper/api.c helper/run.c helper/event.c \
+	helper/spool.c helper/deliver.c
+HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c \
+	helper/cmd_enqueue.c helper/cmd_status.c helper/main.c
+
+# The module links libpam and libc only: no helper code, no libraries.
+MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/account.c
+MODULE_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon \
+	-DAO_HELPER_PATH='"$(HELPER_PATH)"' \
+	-DAO_CONFIG_PATH='"$(SYSCONFDIR)/accessowl/accessowl.conf"' \
+	$(CFLAGS) $(EXTRA_CFLAGS)
 
 # helper objects are position-independent (PIE executable)
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -47,9 +59,19 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 MAN8 := helper/accessowl-helper.8
 MAN5 := conf/accessowl.conf.5
 
-all: helper
+all: helper module
 
 helper: $(BUILD)/accessowl-helper
+module: $(BUILD)/pam_accessowl.so
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(MODULE_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(BUILD)/pam_accessowl.so: $(patsubst %.c,$(BUILD)/pic/%.o,$(MODULE_SRC)) pam_module/pam_accessowl.map
+	$(CC) $(MODULE_CFLAGS) -shared -fPIC $(LDHARDEN) -Wl,-z,defs \
+		-Wl,--version-script=pam_module/pam_accessowl.map $(LDFLAGS) \
+		-o $@ $(filter %.o,$^) -lpam
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -101,6 +123,7 @@ valgrind: $(UNIT_BINS)
 
 install: all
 	install -D -m 0755 $(BUILD)/accessowl-helper $(DESTDIR)$(SBINDIR)/accessowl-helper
+	install -D -m 0644 $(BUILD)/pam_accessowl.so $(DESTDIR)$(PAMDIR)/pam_accessowl.so
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/accessowl
 	install -m 0640 conf/accessowl.conf $(DESTDIR)$(SYSCONFDIR)/accessowl/accessowl.conf
 	install -D -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/accessowl-helper.8
@@ -109,4 +132,4 @@ install: all
 clean:
 	rm -rf build build-asan
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)

@@ -9,5 +9,8 @@ struct ao_opts {
 
 int cmd_revoke(const struct ao_opts *o, int argc, char **argv);
 int cmd_check(const struct ao_opts *o, int argc, char **argv);
+int cmd_enqueue(const struct ao_opts *o, int argc, char **argv);
+int cmd_deliver(const struct ao_opts *o, int argc, char **argv);
+int cmd_status(const struct ao_opts *o, int argc, char **argv);
 
 #endif

@@ -1,11 +1,9 @@
 /*
  * accessowl-helper revoke --user NAME [--dry-run]
  *
- * By hand: resolve the account's person, list the active access states in
- * scope, and file one revocation per state now, printing one line per state.
- * Each state's Idempotency-Key is fixed before its first send and reused by
- * every retry, so a lost answer is resent as a duplicate AccessOwl refuses
- * (409), never as a second revocation.
+ * By hand: a "manual" event is queued like any other and delivered now by
+ * the same engine as `deliver` (deliver.c), printing one line per access
+ * state.  What cannot be filed now stays queued for the next delivery.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -17,6 +15,9 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "deliver.h"
+#include "event.h"
+#include "spool.h"
 #include "cmd.h"
 #include "err.h"
 #include "identity.h"
@@ -24,9 +25,6 @@
 #include "reason.h"
 #include "run.h"
 #include "text.h"
-
-/* "ao1-<event id>-<state id>": unique per (event, state), < 255 bytes. */
-#define KEY_MAX (4 + 32 + 1 + AO_ID_MAX + 1)
 
 struct target {
 	char user[256];     /* sanitized account name */
@@ -79,92 +77,118 @@ resolve_account(const struct ao_config *cfg, const char *name,
 }
 
 static const char *
-app_label(const struct ao_state *s)
+app_label(const char *title, const char *id)
 {
-	if (s->application_title != NULL)
-		return s->application_title;
-	return s->application_id ? s->application_id : "(no application)";
+	if (title != NULL)
+		return title;
+	return id ? id : "(no application)";
 }
 
-/* Worst outcome wins: the exit code reports the most serious problem. */
+/* --dry-run: list what would be revoked, send nothing, queue nothing. */
 static int
-worse(int a, int b)
+dry_run(struct ao_run *run, const struct target *t)
 {
-	static const int order[] = { AO_ERR_AUTH, AO_ERR_TEMP,
-	    AO_ERR_RATELIMIT, AO_ERR_REJECTED };
+	struct ao_states st = { 0 };
+	char *user_id = NULL, app[128];
+	size_t i;
+	int r;
+
+	if ((r = ao_api_find_person(&run->api, t->email, &user_id)) != AO_OK)
+		return r;
+	if ((r = ao_api_active_states(&run->api, user_id, &st)) == AO_OK) {
+		if (st.n == 0)
+			printf("nothing to revoke: %s (%s) has no active access "
+			    "states in scope\n", t->user, t->email);
+		for (i = 0; i < st.n; i++)
+			printf("would revoke\t%s\tstate %s\n",
+			    ao_sanitize(app, sizeof(app),
+			    app_label(st.v[i].application_title,
+			    st.v[i].application_id)), st.v[i].id);
+	}
+	ao_states_free(&st);
+	free(user_id);
+	return r;
+}
+
+/* One line per access state, from the event's recorded progress. */
+static void
+print_outcome(const struct ao_event_rec *ev, const struct target *t)
+{
+	char app[128], err[256];
 	size_t i;
 
-	if (a == AO_OK)
-		return b;
-	if (b == AO_OK)
-		return a;
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (a == order[i] || b == order[i])
-			return order[i];
-	return a;
-}
+	if (ev->listed && ev->nstates == 0)
+		printf("nothing to revoke: %s (%s) has no active access states "
+		    "in scope\n", t->user, t->email);
+	for (i = 0; i < ev->nstates; i++) {
+		const struct ao_ev_state *s = &ev->states[i];
 
-static int
-file_all(struct ao_run *run, const struct target *t, const char *user_id,
-    const struct ao_states *st, int dry_run)
-{
-	char host[HOST_NAME_MAX + 1] = "localhost", hostc[HOST_NAME_MAX + 1];
-	char event_id[33], reason[AO_REASON_MAX + 1], key[KEY_MAX];
-	char app[128];
-	size_t i, filed = 0, earlier = 0;
-	int r, worst = AO_OK;
-	bool stop = false;
-
-	(void)gethostname(host, sizeof(host) - 1);
-	ao_sanitize(hostc, sizeof(hostc), host);
-	if ((r = ao_random_hex(event_id, 16)) != AO_OK)
-		return r;
-	ao_reason_build(reason, hostc, t->user, AO_EV_MANUAL, time(NULL));
-	for (i = 0; i < st->n; i++) {
-		const struct ao_state *s = &st->v[i];
-		struct ao_revocation rev;
-		enum ao_file_result res;
-
-		ao_sanitize(app, sizeof(app), app_label(s));
-		if (dry_run) {
-			printf("would revoke\t%s\tstate %s\n", app, s->id);
-			continue;
-		}
-		if (stop) {
-			printf("not sent\t%s\tstate %s\t(stopped after the "
-			    "error above)\n", app, s->id);
-			continue;
-		}
-		snprintf(key, sizeof(key), "ao1-%s-%s", event_id, s->id);
-		r = ao_api_file_revocation(&run->api, s->id, reason, key, &res,
-		    &rev);
-		if (r != AO_OK) {
-			printf("failed\t%s\tstate %s\t%s\n", app, s->id,
-			    ao_strerror(r));
-			worst = worse(worst, r);
-			/* the API or the token is down: the rest would fail too */
-			stop = r != AO_ERR_REJECTED;
-			continue;
-		}
-		if (res == AO_FILED_EARLIER) {
+		ao_sanitize(app, sizeof(app), app_label(s->app_title, s->app_id));
+		ao_sanitize(err, sizeof(err), s->error ? s->error : "");
+		switch (s->status) {
+		case AO_ST_FILED:
+			printf("revoked\t%s\tstate %s\trevocation %s (%s)\n", app,
+			    s->id, s->revocation_id ? s->revocation_id : "?",
+			    s->revocation_status ? s->revocation_status : "?");
+			break;
+		case AO_ST_EARLIER:
 			printf("filed earlier\t%s\tstate %s\t(AccessOwl had "
 			    "received this request already)\n", app, s->id);
-			earlier++;
-		} else {
-			printf("revoked\t%s\tstate %s\trevocation %s (%s)\n",
-			    app, s->id, rev.id ? rev.id : "?",
-			    rev.status ? rev.status : "?");
-			filed++;
+			break;
+		case AO_ST_FAILED:
+			printf("failed\t%s\tstate %s\t%s\n", app, s->id, err);
+			break;
+		case AO_ST_PENDING:
+			if (err[0])
+				printf("failed\t%s\tstate %s\t%s (queued for "
+				    "retry)\n", app, s->id, err);
+			else
+				printf("not sent\t%s\tstate %s\t(stopped after the "
+				    "error above; queued for retry)\n", app, s->id);
+			break;
 		}
-		ao_info("revocation for account %s, state %s: %s", t->user,
-		    s->id, res == AO_FILED_EARLIER ? "filed earlier" : "filed");
-		ao_revocation_free(&rev);
 	}
-	if (!dry_run)
-		ao_info("account %s (%s, AccessOwl user %s): %zu of %zu active "
-		    "access states revoked now, %zu earlier", t->user, t->email,
-		    user_id, filed, st->n, earlier);
-	return worst;
+}
+
+/* Queue a manual event and deliver it now, holding the deliverer lock. */
+static int
+revoke_now(struct ao_run *run, const struct target *t, long uid)
+{
+	struct ao_spool sp;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	char host[HOST_NAME_MAX + 1] = "";
+	bool stop;
+	int r;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((r = ao_spool_open(run->cfg.spool_dir, &sp)) != AO_OK)
+		return r;
+	(void)gethostname(host, sizeof(host) - 1);
+	if ((r = ao_event_init(&ev)) || (r = ao_random_hex(ev.id, 16)) ||
+	    (r = ao_set(&ev.user, t->user)) || (r = ao_set(&ev.event, "manual")) ||
+	    (r = ao_set(&ev.email, t->email)) ||
+	    (r = ao_set(&ev.email_source, t->source)) ||
+	    (r = ao_set(&ev.host, host)) || (r = ao_set(&ev.service, "revoke")))
+		goto out;
+	ev.uid = uid;
+	ev.created = (long long)time(NULL);
+	if ((r = ao_spool_put(&sp, AO_Q_QUEUE, &ev)) != AO_OK)
+		goto out;
+	/* a background deliverer may be busy; wait for it a while */
+	if ((r = ao_spool_lock(&sp, 120)) != AO_OK) {
+		ao_err("another delivery holds the spool lock; event %s is "
+		    "queued and will be delivered by it or the next run",
+		    ev.id);
+		goto out;
+	}
+	r = ao_deliver_event(run, &sp, &ev, &out, &stop);
+	ao_spool_unlock(&sp);
+	print_outcome(&ev, t);
+out:
+	ao_event_free(&ev);
+	ao_spool_close(&sp);
+	return r;
 }
 
 int
@@ -176,17 +200,17 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ao_run run;
-	struct ao_states states = { 0 };
 	struct target t;
+	struct passwd *pw;
 	const char *user = NULL;
-	char *user_id = NULL;
-	int dry_run = 0, c, r;
+	long uid = -1;
+	int dry = 0, c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "u:n", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': user = optarg; break;
-		case 'n': dry_run = 1; break;
+		case 'n': dry = 1; break;
 		default: return AO_ERR_USAGE;
 		}
 	}
@@ -199,21 +223,14 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 		goto out;
 	if ((r = resolve_account(&run.cfg, user, &t)) != AO_OK)
 		goto out;
+	if ((pw = getpwnam(user)) != NULL)
+		uid = (long)pw->pw_uid;
+	if (!dry && (r = ao_run_prepare_dirs(&run)) != AO_OK)
+		goto out;
 	if ((r = ao_run_drop(&run)) != AO_OK)
 		goto out;
-	if ((r = ao_api_find_person(&run.api, t.email, &user_id)) != AO_OK)
-		goto out;
-	if ((r = ao_api_active_states(&run.api, user_id, &states)) != AO_OK)
-		goto out;
-	if (states.n == 0) {
-		printf("nothing to revoke: %s (%s) has no active access states "
-		    "in scope\n", t.user, t.email);
-		goto out;
-	}
-	r = file_all(&run, &t, user_id, &states, dry_run);
+	r = dry ? dry_run(&run, &t) : revoke_now(&run, &t, uid);
 out:
-	ao_states_free(&states);
-	free(user_id);
 	ao_run_close(&run);
 	return r;
 }

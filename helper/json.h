@@ -82,6 +82,25 @@ int ao_json_revocation(const char *body, size_t len,
 /* {"access_state_id": ..., "reason": ...}; caller frees; NULL on error. */
 char *ao_json_revocation_body(const char *state_id, const char *reason);
 
+struct ao_event_rec;
+
+/* A spool event as JSON text; caller frees.  AO_OK or AO_ERR_NOMEM. */
+int ao_json_event_dump(const struct ao_event_rec *ev, char **out);
+
+/*
+ * Parse a spool event (the spool is ours, but a damaged file must be
+ * refused, not half-read).  ev must be ao_event_init()ed; AO_OK or
+ * AO_ERR_DATA.
+ */
+int ao_json_event_load(const char *buf, size_t len, struct ao_event_rec *ev);
+
+/*
+ * `status --json`: an array of events, each with "queue" set to where[i]
+ * ("queued", "parked", "delivered").  Caller frees *out.
+ */
+int ao_json_status_dump(const struct ao_event_rec *evs, const char **where,
+    size_t n, char **out);
+
 /* Does s look like an identifier we may put in a URL or header? */
 bool ao_id_valid(const char *s);
 

@@ -21,7 +21,10 @@ static const struct {
 	const char *name;
 	int (*fn)(const struct ao_opts *, int, char **);
 } commands[] = {
+	{ "enqueue", cmd_enqueue },
+	{ "deliver", cmd_deliver },
 	{ "revoke", cmd_revoke },
+	{ "status", cmd_status },
 	{ "check", cmd_check },
 };
 
@@ -32,8 +35,15 @@ usage(FILE *f)
 	    "usage: accessowl-helper [-c FILE] [-v] COMMAND [ARGS]\n"
 	    "\n"
 	    "commands:\n"
+	    "  enqueue --user NAME --event locked|expired|faillock|deleted|manual\n"
+	    "          [--service S] [--rhost H]  queue an event (the PAM module "
+	    "does this)\n"
+	    "  deliver [--now]                 deliver what is due (--now: "
+	    "everything queued)\n"
 	    "  revoke --user NAME [--dry-run]  revoke the person's AccessOwl "
 	    "access now\n"
+	    "  status [--json]                 queued, parked and delivered "
+	    "events\n"
 	    "  check                           check config, permissions, "
 	    "token and API\n"
 	    "\n"

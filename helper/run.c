@@ -8,6 +8,7 @@
 #include "privdrop.h"
 #include "run.h"
 #include "secfile.h"
+#include "spool.h"
 
 #ifndef AO_VERSION
 #define AO_VERSION "0"
@@ -71,6 +72,19 @@ out:
 	free(tok);
 	free(ca);
 	return r;
+}
+
+int
+ao_run_prepare_dirs(struct ao_run *run)
+{
+	bool root = geteuid() == 0;
+	int r;
+
+	if ((r = ao_spool_prepare(run->cfg.spool_dir, root, run->svc_uid,
+	    run->svc_gid)) != AO_OK)
+		return r;
+	return ao_dir_prepare(run->cfg.state_dir, root, run->svc_uid,
+	    run->svc_gid);
 }
 
 int

@@ -30,6 +30,12 @@ struct ao_run {
  */
 int ao_run_open(struct ao_run *run, const char *config_path);
 
+/*
+ * Make the spool and state directories if missing (owned by the service
+ * user when root).  Call before ao_run_drop().
+ */
+int ao_run_prepare_dirs(struct ao_run *run);
+
 /* Drop to the service user for good (when root).  AO_OK or AO_ERR_PERM. */
 int ao_run_drop(struct ao_run *run);
 

@@ -16,6 +16,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import http.client
 from pathlib import Path
@@ -120,16 +121,35 @@ class Fake:
         self.control("POST", "/_fake/faults", rules)
 
 
+SVC_GID = 65534  # nobody's group: the test service user when root
+
+
+def protect(path):
+    """Owner only, or, as root, root:<service group> 0640 as packaged."""
+    if os.geteuid() == 0:
+        os.chown(path, 0, SVC_GID)
+        os.chmod(path, 0o640)
+    else:
+        os.chmod(path, 0o600)
+
+
 class Env:
-    """A config + token for the helper pointing at a fake."""
+    """A config + token for the helper pointing at a fake.
+
+    Lives in its own directory that the service user can traverse (the
+    helper drops to it before it touches the spool)."""
 
     def __init__(self, tmp, certs, fake, token, **cfg):
-        self.tmp = tmp
+        self.tmp = Path(tempfile.mkdtemp(prefix="ao-env-", dir=tmp))
+        os.chmod(tmp, 0o711)
+        os.chmod(self.tmp, 0o711)
         self.token = token
-        self.token_path = tmp / "token"
+        self.token_path = self.tmp / "token"
         self.token_path.write_text(token + "\n")
-        os.chmod(self.token_path, 0o600)
-        self.config_path = tmp / "accessowl.conf"
+        protect(self.token_path)
+        self.config_path = self.tmp / "accessowl.conf"
+        self.spool = self.tmp / "spool"
+        self.state = self.tmp / "state"
         self.write_config(fake, certs, **cfg)
 
     def write_config(self, fake, certs, ca=None, timeout=3, user=None,
@@ -147,7 +167,7 @@ paths: {{ spool_dir = "{self.tmp}/spool"; state_dir = "{self.tmp}/state"; }};
 user = "{user}";
 {extra}
 """)
-        os.chmod(self.config_path, 0o600)
+        protect(self.config_path)
 
     def popen(self, *args, **kw):
         return subprocess.Popen([HELPER, "-c", str(self.config_path)] +
@@ -182,6 +202,12 @@ def fake(tmp_path, certs):
 
 @pytest.fixture
 def env(tmp_path, certs):
+    # pytest's own tmp directories are 0700: make the chain traversable
+    p = tmp_path
+    while p != p.parent and str(p).startswith(tempfile.gettempdir() + "/"):
+        os.chmod(p, os.stat(p).st_mode | 0o011)
+        p = p.parent
+
     def make(fake, **cfg):
         return Env(tmp_path, certs, fake, fake.token if fake else new_token(),
                    **cfg)

@@ -1,0 +1,322 @@
+/*
+ * accessowl-helper enqueue --user NAME --event EVENT [--service S] [--rhost H]
+ *
+ * Started by pam_accessowl (as root, empty environment, bounded wait) or by
+ * the scan.  The caller's word is not trusted: the account is checked here
+ * again.  The event is written to the spool durably, the episode recorded
+ * (so the module stops starting us for it), a deliverer started detached,
+ * and we exit: no network, a few milliseconds.
+ *
+ * Privileges: shadow and passwd are read as root; the spool and state
+ * writes happen after the drop to the service user.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "event.h"
+#include "identity.h"
+#include "log.h"
+#include "privdrop.h"
+#include "reason.h"
+#include "spool.h"
+#include "text.h"
+
+struct req {
+	const char *user;
+	const char *event;
+	char service[64];
+	char rhost[256];
+};
+
+/* Is the event enabled in the config? */
+static bool
+event_enabled(const struct ao_config *cfg, enum ao_event ev)
+{
+	switch (ev) {
+	case AO_EV_LOCKED: return cfg->ev_locked;
+	case AO_EV_EXPIRED: return cfg->ev_expired;
+	case AO_EV_DELETED: return cfg->ev_deleted;
+	case AO_EV_FAILLOCK: return cfg->ev_faillock;
+	case AO_EV_MANUAL: return true;
+	}
+	return false;
+}
+
+/*
+ * Check the account ourselves.  Sets the episode key.  AO_OK when the
+ * account really is in the state the caller says; AO_ERR_DATA otherwise.
+ */
+static int
+recheck(const char *user, enum ao_event ev, const struct passwd *pw,
+    char *key, size_t keysz)
+{
+	struct ao_account_status st;
+	struct spwd *sp;
+
+	key[0] = '\0';
+	switch (ev) {
+	case AO_EV_MANUAL:
+		return AO_OK;
+	case AO_EV_DELETED:
+		if (pw != NULL) {
+			ao_err("account %s still exists: not a deletion", user);
+			return AO_ERR_DATA;
+		}
+		snprintf(key, keysz, "deleted");
+		return AO_OK;
+	case AO_EV_FAILLOCK:
+		ao_err("account %s: a faillock lockout cannot be confirmed by "
+		    "this version", user);
+		return AO_ERR_DATA;
+	case AO_EV_LOCKED:
+	case AO_EV_EXPIRED:
+		break;
+	}
+	if (pw == NULL) {
+		ao_err("no account %s", user);
+		return AO_ERR_DATA;
+	}
+	errno = 0;
+	if ((sp = getspnam(user)) == NULL) {
+		ao_err("cannot read the shadow entry of %s%s%s", user,
+		    errno ? ": " : "", errno ? strerror(errno) : "");
+		return errno == EACCES ? AO_ERR_PERM : AO_ERR_DATA;
+	}
+	ao_account_inspect(sp, ao_today(), &st);
+	explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
+	if ((ev == AO_EV_LOCKED && st.cond != AO_COND_LOCKED) ||
+	    (ev == AO_EV_EXPIRED && st.cond != AO_COND_EXPIRED &&
+	    st.cond != AO_COND_INACTIVE)) {
+		ao_warn("account %s is not %s (it is %s); nothing queued",
+		    user, ao_event_name(ev), st.event ? st.event : "fine");
+		return AO_ERR_DATA;
+	}
+	snprintf(key, keysz, "%s", st.key);
+	return AO_OK;
+}
+
+/* Start `deliver` in a new session and do not wait for it. */
+static void
+spawn_deliver(const char *config_path)
+{
+	static char *const envp[] = { NULL };
+	char exe[PATH_MAX];
+	ssize_t n;
+	pid_t pid;
+	int st;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		ao_warn("cannot find my own executable; delivery waits for "
+		    "the next timer run");
+		return;
+	}
+	exe[n] = '\0';
+	pid = fork();
+	if (pid < 0) {
+		ao_warn("cannot start delivery: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		char a0[] = "accessowl-helper", a1[] = "-c", a3[] = "deliver";
+		char *cfg = strdup(config_path);
+		char *argv[] = { a0, a1, cfg, a3, NULL };
+		int fd;
+
+		if (cfg == NULL)
+			_exit(127);
+		(void)setsid();
+		if (fork() != 0)
+			_exit(0);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			(void)dup2(fd, 0);
+			(void)dup2(fd, 1);
+			(void)dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		execve(exe, argv, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+static int
+parse(int argc, char **argv, struct req *q)
+{
+	static const struct option longopts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "service", required_argument, NULL, 's' },
+		{ "rhost", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(q, 0, sizeof(*q));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "u:e:s:r:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u': q->user = optarg; break;
+		case 'e': q->event = optarg; break;
+		case 's': ao_sanitize(q->service, sizeof(q->service), optarg); break;
+		case 'r': ao_sanitize(q->rhost, sizeof(q->rhost), optarg); break;
+		default: return AO_ERR_USAGE;
+		}
+	}
+	if (q->user == NULL || q->event == NULL || optind != argc) {
+		fprintf(stderr, "usage: accessowl-helper enqueue --user NAME "
+		    "--event locked|expired|faillock|deleted|manual "
+		    "[--service S] [--rhost H]\n");
+		return AO_ERR_USAGE;
+	}
+	if (!ao_username_ok(q->user)) {
+		char clean[128];
+
+		ao_err("account name '%s' is not one pam_accessowl manages",
+		    ao_sanitize(clean, sizeof(clean), q->user));
+		return AO_ERR_USAGE;
+	}
+	return AO_OK;
+}
+
+/* Write the event and the episode record, unless the episode is queued. */
+static int
+queue_event(const struct ao_config *cfg, struct ao_event_rec *ev,
+    bool *already)
+{
+	struct ao_spool sp;
+	char rec[AO_EPISODE_KEY_MAX + 8];
+	int r;
+
+	*already = false;
+	if ((r = ao_spool_open(cfg->spool_dir, &sp)) != AO_OK)
+		return r;
+	/* serialise enqueues: check-then-write of the episode is atomic */
+	if (flock(sp.rootfd, LOCK_EX) != 0) {
+		r = AO_ERR_SYSTEM;
+		goto out;
+	}
+	if (ev->episode[0] != '\0' &&
+	    ao_record_read(cfg->state_dir, "episodes", ev->user, rec,
+	    sizeof(rec)) == AO_OK && strcmp(rec, ev->episode) == 0) {
+		*already = true;
+		goto out;
+	}
+	if ((r = ao_spool_put(&sp, AO_Q_QUEUE, ev)) != AO_OK)
+		goto out;
+	if (ev->episode[0] != '\0')
+		r = ao_record_write(cfg->state_dir, "episodes", ev->user,
+		    ev->episode);
+out:
+	(void)flock(sp.rootfd, LOCK_UN);
+	ao_spool_close(&sp);
+	return r;
+}
+
+int
+cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
+{
+	struct ao_config cfg;
+	struct ao_event_rec ev;
+	struct passwd *pw;
+	struct req q;
+	enum ao_event evk;
+	char key[AO_EPISODE_KEY_MAX], email[320], host[HOST_NAME_MAX + 1] = "";
+	const char *source = "";
+	uid_t su = 0;
+	gid_t sg = 0;
+	bool root = geteuid() == 0, already = false;
+	long uid = -1;
+	int r;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ev, 0, sizeof(ev));
+	if ((r = parse(argc, argv, &q)) != AO_OK)
+		return r;
+	if (ao_event_parse(q.event, &evk) != AO_OK) {
+		ao_err("unknown event '%s'", q.event);
+		return AO_ERR_USAGE;
+	}
+	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
+		goto out;
+	if ((r = ao_event_init(&ev)) != AO_OK)
+		goto out;
+	pw = getpwnam(q.user);
+	if (pw != NULL)
+		uid = (long)pw->pw_uid;
+	if ((r = recheck(q.user, evk, pw, key, sizeof(key))) != AO_OK)
+		goto out;
+	/* identity now, while GECOS is there; remembered for a later userdel */
+	if (ao_identity_email(&cfg, q.user, pw ? pw->pw_gecos : NULL, email,
+	    sizeof(email), &source) != AO_OK) {
+		if (ao_record_read(cfg.state_dir, "people", q.user, email,
+		    sizeof(email)) == AO_OK && email[0] != '\0')
+			source = "remembered";
+		else
+			email[0] = '\0';
+	}
+	if (root && (r = ao_service_user(cfg.user, &su, &sg)) != AO_OK)
+		goto out;
+	if ((r = ao_spool_prepare(cfg.spool_dir, root, su, sg)) != AO_OK ||
+	    (r = ao_dir_prepare(cfg.state_dir, root, su, sg)) != AO_OK ||
+	    (r = ao_privdrop(su, sg)) != AO_OK)
+		goto out;
+	if (email[0] != '\0' && strcmp(source, "remembered") != 0)
+		(void)ao_record_write(cfg.state_dir, "people", q.user, email);
+	/* policy: not managed means no event, but the episode is recorded so
+	 * the module does not start us again for it */
+	if (!event_enabled(&cfg, evk) || ao_strlist_has(&cfg.exclude, q.user) ||
+	    (uid >= 0 && uid < cfg.min_uid)) {
+		ao_info("account %s (%s): not managed (accounts.exclude, "
+		    "accounts.min_uid or events.%s); nothing queued", q.user,
+		    q.event, q.event);
+		if (key[0] != '\0')
+			(void)ao_record_write(cfg.state_dir, "episodes", q.user,
+			    key);
+		goto out;
+	}
+	(void)gethostname(host, sizeof(host) - 1);
+	if ((r = ao_random_hex(ev.id, 16)) != AO_OK ||
+	    (r = ao_set(&ev.user, q.user)) || (r = ao_set(&ev.event, q.event)) ||
+	    (r = ao_set(&ev.episode, key)) || (r = ao_set(&ev.email, email)) ||
+	    (r = ao_set(&ev.email_source, source)) ||
+	    (r = ao_set(&ev.host, host)) || (r = ao_set(&ev.service, q.service)) ||
+	    (r = ao_set(&ev.rhost, q.rhost)))
+		goto out;
+	ev.uid = uid;
+	ev.created = (long long)time(NULL);
+	if ((r = queue_event(&cfg, &ev, &already)) != AO_OK)
+		goto out;
+	if (already) {
+		ao_debug("account %s (%s): this episode is queued already",
+		    q.user, q.event);
+		goto out;
+	}
+	ao_info("account %s %s (service %s%s%s): event %s queued for "
+	    "AccessOwl (person %s)", q.user, q.event,
+	    q.service[0] ? q.service : "-", q.rhost[0] ? ", from " : "",
+	    q.rhost, ev.id, email[0] ? email : "unknown: will be parked");
+	spawn_deliver(o->config_path);
+out:
+	ao_event_free(&ev);
+	ao_config_free(&cfg);
+	return r;
+}

@@ -1,0 +1,186 @@
+/*
+ * accessowl-helper status [--json]: queued, parked and delivered events per
+ * account, with their reasons.  Reads the spool only; no network.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "deliver.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "privdrop.h"
+#include "spool.h"
+#include "text.h"
+
+struct entry {
+	struct ao_event_rec ev;
+	enum ao_queue q;
+};
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->ev.user, y->ev.user);
+
+	if (c != 0)
+		return c;
+	return x->ev.created < y->ev.created ? -1 : x->ev.created > y->ev.created;
+}
+
+static void
+fmt_time(long long t, char *out, size_t n)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || localtime_r(&tt, &tm) == NULL ||
+	    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, n, "-");
+}
+
+static void
+print_text(const struct entry *e, size_t n)
+{
+	long long now = (long long)time(NULL);
+	size_t i, j;
+
+	if (n == 0) {
+		printf("no events\n");
+		return;
+	}
+	printf("%-16s %-9s %-9s %-19s %-7s %s\n", "ACCOUNT", "EVENT", "QUEUE",
+	    "SINCE", "STATES", "DETAIL");
+	for (i = 0; i < n; i++) {
+		const struct ao_event_rec *ev = &e[i].ev;
+		char since[32], next[32], user[64], err[256], states[32];
+		size_t done = 0;
+
+		for (j = 0; j < ev->nstates; j++)
+			if (ev->states[j].status == AO_ST_FILED ||
+			    ev->states[j].status == AO_ST_EARLIER)
+				done++;
+		if (ev->listed)
+			snprintf(states, sizeof(states), "%zu/%zu", done,
+			    ev->nstates);
+		else
+			snprintf(states, sizeof(states), "-");
+		fmt_time(ev->created, since, sizeof(since));
+		ao_sanitize(user, sizeof(user), ev->user);
+		ao_sanitize(err, sizeof(err), ev->error ? ev->error : "");
+		printf("%-16s %-9s %-9s %-19s %-7s ", user, ev->event,
+		    ao_queue_name(e[i].q), since, states);
+		if (e[i].q == AO_Q_QUEUE) {
+			fmt_time(ev->next_attempt, next, sizeof(next));
+			printf("attempts %ld%s%s%s%s", ev->attempts,
+			    ev->next_attempt > now ? ", next " : "",
+			    ev->next_attempt > now ? next : "",
+			    err[0] ? ": " : "", err);
+			if (now - ev->created > AO_ALARM_AGE)
+				printf(" [ALARM: older than 13 days]");
+		} else {
+			printf("%s", err);
+		}
+		printf("\n");
+	}
+}
+
+int
+cmd_status(const struct ao_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
+	struct ao_config cfg;
+	struct entry *e = NULL;
+	size_t n = 0, cap = 0, i;
+	bool json = false;
+	uid_t su = 0;
+	gid_t sg = 0;
+	int c, q, r;
+
+	memset(&cfg, 0, sizeof(cfg));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
+		if (c != 'j')
+			return AO_ERR_USAGE;
+		json = true;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: accessowl-helper status [--json]\n");
+		return AO_ERR_USAGE;
+	}
+	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
+		goto out;
+	if (geteuid() == 0 && ((r = ao_service_user(cfg.user, &su, &sg)) != AO_OK ||
+	    (r = ao_privdrop(su, sg)) != AO_OK))
+		goto out;
+	if ((r = ao_spool_open(cfg.spool_dir, &sp)) != AO_OK)
+		goto out;
+	for (q = 0; q < AO_Q_COUNT; q++) {
+		char **names = NULL;
+		size_t k = 0;
+
+		if ((r = ao_spool_list(&sp, q, &names, &k)) != AO_OK)
+			goto out;
+		for (i = 0; i < k; i++) {
+			if (n == cap) {
+				size_t nc = cap ? cap * 2 : 32;
+				struct entry *ne = reallocarray(e, nc, sizeof(*e));
+
+				if (ne == NULL) {
+					ao_names_free(names, k);
+					r = AO_ERR_NOMEM;
+					goto out;
+				}
+				e = ne;
+				cap = nc;
+			}
+			if (ao_spool_get(&sp, q, names[i], &e[n].ev) != AO_OK) {
+				ao_warn("spool file %s/%s is damaged", 
+				    ao_queue_name(q), names[i]);
+				ao_event_free(&e[n].ev);
+				continue;
+			}
+			e[n++].q = q;
+		}
+		ao_names_free(names, k);
+	}
+	qsort(e, n, sizeof(*e), cmp_entry);
+	if (json) {
+		struct ao_event_rec *evs = calloc(n ? n : 1, sizeof(*evs));
+		const char **where = calloc(n ? n : 1, sizeof(*where));
+		char *text = NULL;
+
+		for (i = 0; evs && where && i < n; i++) {
+			evs[i] = e[i].ev;
+			where[i] = ao_queue_name(e[i].q);
+		}
+		r = evs && where ? ao_json_status_dump(evs, where, n, &text) :
+		    AO_ERR_NOMEM;
+		if (r == AO_OK)
+			printf("%s\n", text);
+		free(text);
+		free(evs);
+		free(where);
+	} else {
+		print_text(e, n);
+	}
+out:
+	for (i = 0; i < n; i++)
+		ao_event_free(&e[i].ev);
+	free(e);
+	if (sp.rootfd >= 0)
+		ao_spool_close(&sp);
+	ao_config_free(&cfg);
+	return r;
+}

@@ -1,0 +1,351 @@
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cmd.h"
+#include "deliver.h"
+#include "err.h"
+#include "log.h"
+#include "reason.h"
+
+#define RETRY_BASE 60      /* seconds */
+#define RETRY_CAP 3600
+#define MAX_ROUNDS 20      /* a deliverer re-checks the queue this often */
+
+long
+ao_retry_delay(long attempts)
+{
+	long d = RETRY_BASE;
+	unsigned short rnd = 0;
+
+	while (--attempts > 0 && d < RETRY_CAP)
+		d *= 2;
+	if (d > RETRY_CAP)
+		d = RETRY_CAP;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (unsigned short)getpid();
+	return d / 2 + (long)((d / 2) * (rnd / 65536.0));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+set_error(struct ao_event_rec *ev, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)ao_set(&ev->error, msg);
+}
+
+/* Try again later: the event stays queued. */
+static int
+retry_later(struct ao_spool *sp, struct ao_event_rec *ev, int err,
+    enum ao_outcome *out)
+{
+	long delay = ao_retry_delay(ev->attempts);
+	char msg[256];
+
+	ev->next_attempt = (long long)time(NULL) + delay;
+	snprintf(msg, sizeof(msg), "%s; next try in %ld s", ao_strerror(err),
+	    delay);
+	(void)ao_set(&ev->error, msg);
+	/* the cause was logged at WARNING or above where it happened */
+	ao_log(LOG_NOTICE, "event %s (account %s, %s): %s", ev->id, ev->user,
+	    ev->event, ev->error);
+	*out = AO_OUT_RETRY;
+	(void)ao_spool_put(sp, AO_Q_QUEUE, ev);
+	return err;
+}
+
+static int
+park(struct ao_spool *sp, struct ao_event_rec *ev, int err,
+    enum ao_outcome *out)
+{
+	ao_log(LOG_NOTICE, "event %s (account %s, %s) parked: %s", ev->id,
+	    ev->user, ev->event, ev->error ? ev->error : ao_strerror(err));
+	*out = AO_OUT_PARKED;
+	if (ao_spool_move(sp, AO_Q_QUEUE, AO_Q_PARKED, ev) != AO_OK)
+		ao_err("cannot move event %s to parked/", ev->id);
+	return err;
+}
+
+/* Errors that belong to the event (park it) rather than to the API. */
+static bool
+event_fault(int err)
+{
+	return err == AO_ERR_NOTFOUND || err == AO_ERR_AMBIGUOUS ||
+	    err == AO_ERR_REJECTED;
+}
+
+static int
+resolve(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
+{
+	struct ao_states st = { 0 };
+	char *pid = NULL;
+	size_t i;
+	int r;
+
+	if (ev->person_id == NULL) {
+		if ((r = ao_api_find_person(&run->api, ev->email, &pid)) != AO_OK) {
+			if (r == AO_ERR_NOTFOUND)
+				set_error(ev, "no AccessOwl person has the e-mail "
+				    "address %s", ev->email);
+			else if (r == AO_ERR_AMBIGUOUS)
+				set_error(ev, "several AccessOwl people have the "
+				    "e-mail address %s", ev->email);
+			return r;
+		}
+		ev->person_id = pid;
+		if ((r = ao_spool_put(sp, AO_Q_QUEUE, ev)) != AO_OK)
+			return r;
+	}
+	if (ev->listed)
+		return AO_OK;
+	if ((r = ao_api_active_states(&run->api, ev->person_id, &st)) != AO_OK)
+		return r;
+	if (st.n > 0 && (ev->states = calloc(st.n, sizeof(*ev->states))) == NULL) {
+		r = AO_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < st.n; i++) {
+		struct ao_ev_state *s = &ev->states[i];
+		char key[4 + 32 + 1 + AO_ID_MAX + 1];
+
+		snprintf(key, sizeof(key), "ao1-%s-%s", ev->id, st.v[i].id);
+		ev->nstates++;
+		if ((r = ao_set(&s->id, st.v[i].id)) || (r = ao_set(&s->key, key)) ||
+		    (r = ao_set(&s->app_id, st.v[i].application_id)) ||
+		    (r = ao_set(&s->app_title, st.v[i].application_title)))
+			goto out;
+	}
+	ev->listed = true;
+	/* the keys are on disk before the first POST that uses them */
+	r = ao_spool_put(sp, AO_Q_QUEUE, ev);
+out:
+	ao_states_free(&st);
+	return r;
+}
+
+int
+ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
+    struct ao_event_rec *ev, enum ao_outcome *out, bool *stop)
+{
+	char reason[AO_REASON_MAX + 1];
+	enum ao_event evk = AO_EV_MANUAL;
+	size_t i, failed = 0, filed = 0;
+	int r;
+
+	*stop = false;
+	ev->attempts++;
+	ev->last_attempt = (long long)time(NULL);
+	if (ev->email[0] == '\0') {
+		set_error(ev, "no e-mail address for account %s: add it to "
+		    "identity.map (or set identity.email_domain)", ev->user);
+		ao_err("event %s: %s", ev->id, ev->error);
+		return park(sp, ev, AO_ERR_NOTFOUND, out);
+	}
+	if ((r = resolve(run, sp, ev)) != AO_OK) {
+		if (event_fault(r)) {
+			if (r == AO_ERR_REJECTED)
+				set_error(ev, "AccessOwl refused a lookup for %s",
+				    ev->email);
+			return park(sp, ev, r, out);
+		}
+		*stop = true;
+		return retry_later(sp, ev, r, out);
+	}
+	(void)ao_event_parse(ev->event, &evk);
+	ao_reason_build(reason, ev->host, ev->user, evk, (time_t)ev->created);
+	for (i = 0; i < ev->nstates; i++) {
+		struct ao_ev_state *s = &ev->states[i];
+		struct ao_revocation rev;
+		enum ao_file_result res;
+
+		if (s->status != AO_ST_PENDING)
+			continue;
+		r = ao_api_file_revocation(&run->api, s->id, reason, s->key,
+		    &res, &rev);
+		if (r == AO_OK) {
+			s->status = res == AO_FILED_NEW ? AO_ST_FILED :
+			    AO_ST_EARLIER;
+			(void)ao_set(&s->revocation_id, rev.id);
+			(void)ao_set(&s->revocation_status, rev.status);
+			(void)ao_set(&s->error, NULL);
+			ao_revocation_free(&rev);
+			ao_info("account %s (%s): access state %s %s", ev->user,
+			    ev->event, s->id, res == AO_FILED_NEW ?
+			    "revoked" : "was filed earlier");
+		} else if (r == AO_ERR_REJECTED) {
+			s->status = AO_ST_FAILED;
+			(void)ao_set(&s->error, "refused by AccessOwl (4xx)");
+		} else {
+			(void)ao_set(&s->error, ao_strerror(r));
+			*stop = true;
+			return retry_later(sp, ev, r, out);
+		}
+		if ((r = ao_spool_put(sp, AO_Q_QUEUE, ev)) != AO_OK) {
+			*stop = true;
+			return r;
+		}
+	}
+	for (i = 0; i < ev->nstates; i++) {
+		if (ev->states[i].status == AO_ST_FAILED)
+			failed++;
+		else
+			filed++;
+	}
+	if (failed > 0) {
+		set_error(ev, "%zu of %zu access states were refused by "
+		    "AccessOwl", failed, failed + filed);
+		return park(sp, ev, AO_ERR_REJECTED, out);
+	}
+	(void)ao_set(&ev->error, NULL);
+	ev->next_attempt = 0;
+	*out = AO_OUT_DELIVERED;
+	ao_info("event %s (account %s, %s) delivered: %zu access states",
+	    ev->id, ev->user, ev->event, ev->nstates);
+	return ao_spool_move(sp, AO_Q_QUEUE, AO_Q_DONE, ev);
+}
+
+/* Log, on every run, events that have waited too long. */
+static void
+alarm_old(const struct ao_event_rec *ev, long long now)
+{
+	if (now - ev->created > AO_ALARM_AGE)
+		ao_err("event %s (account %s, %s) is still undelivered after "
+		    "%lld days; AccessOwl forgets idempotency keys after 14 "
+		    "days, so it must be delivered or resolved by hand now "
+		    "(accessowl-helper status)", ev->id, ev->user, ev->event,
+		    (now - ev->created) / 86400);
+}
+
+/* One pass over the queue.  *attempted counts events tried. */
+static int
+pass(struct ao_run *run, struct ao_spool *sp, bool all, size_t *attempted,
+    bool *stop)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	long long now = (long long)time(NULL);
+	int r, worst = AO_OK;
+
+	*attempted = 0;
+	if ((r = ao_spool_list(sp, AO_Q_QUEUE, &names, &n)) != AO_OK)
+		return r;
+	for (i = 0; i < n && !*stop; i++) {
+		struct ao_event_rec ev;
+		enum ao_outcome out;
+
+		r = ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev);
+		if (r == AO_ERR_NOTFOUND) {
+			ao_event_free(&ev);
+			continue;
+		}
+		if (r != AO_OK) {
+			ao_err("spool file queue/%s is damaged (%s); move it "
+			    "aside and check it by hand", names[i],
+			    ao_strerror(r));
+			ao_event_free(&ev);
+			worst = AO_ERR_DATA;
+			continue;
+		}
+		alarm_old(&ev, now);
+		if (all || ev.next_attempt <= now) {
+			(*attempted)++;
+			r = ao_deliver_event(run, sp, &ev, &out, stop);
+			if (r != AO_OK && worst == AO_OK)
+				worst = r;
+		}
+		ao_event_free(&ev);
+	}
+	ao_names_free(names, n);
+	return worst;
+}
+
+/* Is any queued event due now? */
+static bool
+any_due(struct ao_spool *sp)
+{
+	long long now = (long long)time(NULL);
+	char **names = NULL;
+	size_t n = 0, i;
+	bool due = false;
+
+	if (ao_spool_list(sp, AO_Q_QUEUE, &names, &n) != AO_OK)
+		return false;
+	for (i = 0; i < n && !due; i++) {
+		struct ao_event_rec ev;
+
+		if (ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev) == AO_OK &&
+		    ev.next_attempt <= now)
+			due = true;
+		ao_event_free(&ev);
+	}
+	ao_names_free(names, n);
+	return due;
+}
+
+int
+cmd_deliver(const struct ao_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "now", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
+	struct ao_run run;
+	bool all = false, stop = false, locked = false;
+	size_t attempted = 0;
+	int c, r, round;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n", longopts, NULL)) != -1) {
+		if (c != 'n')
+			return AO_ERR_USAGE;
+		all = true;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: accessowl-helper deliver [--now]\n");
+		return AO_ERR_USAGE;
+	}
+	if ((r = ao_run_open(&run, o->config_path)) != AO_OK)
+		goto out;
+	if ((r = ao_run_prepare_dirs(&run)) != AO_OK ||
+	    (r = ao_run_drop(&run)) != AO_OK ||
+	    (r = ao_spool_open(run.cfg.spool_dir, &sp)) != AO_OK)
+		goto out;
+	/*
+	 * One deliverer at a time.  The queue is looked at again after the
+	 * lock is released: an event enqueued while we held it (its own
+	 * deliverer found the lock taken and left) is due, so we go round
+	 * again.  Events that failed are scheduled later and are not due.
+	 */
+	for (round = 0; round < MAX_ROUNDS; round++) {
+		if (ao_spool_lock(&sp, 0) != AO_OK) {
+			ao_debug("another delivery is running; it will see "
+			    "the queue after us");
+			break;
+		}
+		locked = true;
+		r = pass(&run, &sp, all && round == 0, &attempted, &stop);
+		ao_spool_unlock(&sp);
+		locked = false;
+		if (stop || !any_due(&sp))
+			break;
+	}
+out:
+	if (locked)
+		ao_spool_unlock(&sp);
+	if (sp.rootfd >= 0)
+		ao_spool_close(&sp);
+	ao_run_close(&run);
+	return r;
+}

@@ -1,0 +1,38 @@
+/*
+ * Delivery of spool events to AccessOwl: the one path that files
+ * revocations, used by `deliver` (every due event) and `revoke` (one event,
+ * now).  See event.h for the exactly-once invariant.
+ */
+#ifndef AO_DELIVER_H
+#define AO_DELIVER_H
+
+#include <stdbool.h>
+
+#include "event.h"
+#include "run.h"
+#include "spool.h"
+
+/* Events older than this raise an error on every run: AccessOwl forgets
+ * idempotency keys after 14 days. */
+#define AO_ALARM_AGE (13LL * 86400)
+
+enum ao_outcome {
+	AO_OUT_DELIVERED,  /* every state filed: moved to done/ */
+	AO_OUT_RETRY,      /* stays queued with a later next_attempt */
+	AO_OUT_PARKED,     /* refused for good: moved to parked/ */
+};
+
+/*
+ * Deliver one queued event (ev is its current content; updated in place
+ * and written back after every step).  *stop is set when the failure is
+ * not the event's own (API down, token refused): the caller should not try
+ * further events now.  Returns AO_OK or the error that decided the
+ * outcome.
+ */
+int ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
+    struct ao_event_rec *ev, enum ao_outcome *out, bool *stop);
+
+/* Seconds to wait before attempt n+1 after n failed ones (capped, jittered). */
+long ao_retry_delay(long attempts);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * One event in the spool: who, what happened, and the delivery progress
+ * per access state.
+ *
+ * Exactly-once invariant: an access state's Idempotency-Key
+ * ("ao1-<event id>-<state id>") is written to the spool, durably, before
+ * the first POST for it; every later attempt, after a crash or kill -9
+ * too, resends with that key, so AccessOwl executes it at most once (a
+ * duplicate gets 409, which counts as filed).  Progress is written after
+ * every state's outcome.
+ */
+#ifndef AO_EVENT_H
+#define AO_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define AO_EVENT_VERSION 1
+
+enum ao_st_status {
+	AO_ST_PENDING,
+	AO_ST_FILED,     /* 201: created by us */
+	AO_ST_EARLIER,   /* 409: AccessOwl had this key already */
+	AO_ST_FAILED,    /* refused for good (4xx) */
+};
+
+struct ao_ev_state {
+	char *id;
+	char *app_id;             /* may be NULL */
+	char *app_title;          /* may be NULL */
+	char *key;
+	enum ao_st_status status;
+	char *revocation_id;      /* may be NULL */
+	char *revocation_status;  /* may be NULL */
+	char *error;              /* may be NULL */
+};
+
+struct ao_event_rec {
+	char id[33];              /* 32 hex digits */
+	char *user;
+	long uid;                 /* -1 when unknown (deleted account) */
+	char *event;              /* "locked", "expired", ... */
+	char *episode;            /* episode key, "" for manual events */
+	char *email;              /* "" when no identity rule matched */
+	char *email_source;
+	char *host;
+	char *service;            /* PAM service or command, may be "" */
+	char *rhost;              /* may be "" */
+	long long created;        /* unix time */
+	long long next_attempt;   /* unix time; 0 = now */
+	long long last_attempt;
+	long attempts;
+	char *person_id;          /* AccessOwl user id once resolved */
+	bool listed;              /* states below are the complete list */
+	struct ao_ev_state *states;
+	size_t nstates;
+	char *error;              /* last problem, for `status` */
+};
+
+/* Set the strings to "" and the numbers to their neutral values. */
+int ao_event_init(struct ao_event_rec *ev);
+void ao_event_free(struct ao_event_rec *ev);
+
+/* Replace *dst with a copy of s (NULL stays NULL).  AO_OK/AO_ERR_NOMEM. */
+int ao_set(char **dst, const char *s);
+
+const char *ao_st_status_name(enum ao_st_status s);
+
+/* Spool file name of an event: "<created>-<id>.json". */
+void ao_event_filename(const struct ao_event_rec *ev, char *out, size_t n);
+
+#endif

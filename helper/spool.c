@@ -1,0 +1,452 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "spool.h"
+#include "text.h"
+
+#define EVENT_MAX_BYTES (4u * 1024 * 1024)
+
+static const char *const qdir[AO_Q_COUNT] = { "queue", "parked", "done" };
+
+const char *
+ao_queue_name(enum ao_queue q)
+{
+	static const char *const names[AO_Q_COUNT] = { "queued", "parked",
+	    "delivered" };
+
+	return q < AO_Q_COUNT ? names[q] : "?";
+}
+
+/* mkdir if missing; chown when root; then check we can use it. */
+static int
+prepare_one(int parentfd, const char *path, const char *name, bool as_root,
+    uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(parentfd, name, 0700) == 0) {
+		if (as_root && fchownat(parentfd, name, uid, gid,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
+			ao_err("cannot chown %s: %s", path, strerror(errno));
+			return AO_ERR_SYSTEM;
+		}
+	} else if (errno != EEXIST) {
+		ao_err("cannot create %s: %s; create it (mode 0700, owned by "
+		    "the service user)", path, strerror(errno));
+		return errno == EACCES ? AO_ERR_PERM : AO_ERR_SYSTEM;
+	}
+	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		ao_err("%s is not a usable directory: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return AO_ERR_PERM;
+	}
+	close(fd);
+	if (as_root && st.st_uid != uid) {
+		ao_err("%s is owned by uid %lu, not the service user (uid %lu); "
+		    "fix: chown -R %lu:%lu %s", path, (unsigned long)st.st_uid,
+		    (unsigned long)uid, (unsigned long)uid, (unsigned long)gid,
+		    path);
+		return AO_ERR_PERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		ao_err("%s is writable by group or others; fix: chmod 0700 %s",
+		    path, path);
+		return AO_ERR_PERM;
+	}
+	return AO_OK;
+}
+
+int
+ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
+{
+	const char *slash = strrchr(dir, '/');
+	char parent[4096];
+	int pfd, r;
+
+	if (slash == NULL || strlen(dir) >= sizeof(parent) || slash[1] == '\0')
+		return AO_ERR_CONFIG;
+	memcpy(parent, dir, (size_t)(slash - dir));
+	parent[slash - dir] = '\0';
+	if (parent[0] == '\0')
+		strcpy(parent, "/");
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0) {
+		ao_err("cannot open %s (parent of %s): %s", parent, dir,
+		    strerror(errno));
+		return AO_ERR_SYSTEM;
+	}
+	r = prepare_one(pfd, dir, slash + 1, as_root, uid, gid);
+	close(pfd);
+	return r;
+}
+
+int
+ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
+{
+	char path[4200];
+	int fd, r, q;
+
+	if ((r = ao_dir_prepare(dir, as_root, uid, gid)) != AO_OK)
+		return r;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return AO_ERR_SYSTEM;
+	for (q = 0; q < AO_Q_COUNT && r == AO_OK; q++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, qdir[q]);
+		r = prepare_one(fd, path, qdir[q], as_root, uid, gid);
+	}
+	close(fd);
+	return r;
+}
+
+int
+ao_spool_open(const char *dir, struct ao_spool *sp)
+{
+	int q;
+
+	for (q = 0; q < AO_Q_COUNT; q++)
+		sp->fd[q] = -1;
+	sp->lockfd = -1;
+	sp->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sp->rootfd < 0)
+		goto fail;
+	for (q = 0; q < AO_Q_COUNT; q++) {
+		sp->fd[q] = openat(sp->rootfd, qdir[q], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (sp->fd[q] < 0)
+			goto fail;
+	}
+	sp->lockfd = openat(sp->rootfd, ".lock", O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (sp->lockfd < 0)
+		goto fail;
+	return AO_OK;
+fail:
+	ao_err("cannot open the spool %s: %s; check that it exists and "
+	    "belongs to the service user", dir, strerror(errno));
+	ao_spool_close(sp);
+	return AO_ERR_PERM;
+}
+
+void
+ao_spool_close(struct ao_spool *sp)
+{
+	int q;
+
+	for (q = 0; q < AO_Q_COUNT; q++)
+		if (sp->fd[q] >= 0)
+			close(sp->fd[q]);
+	if (sp->lockfd >= 0)
+		close(sp->lockfd);
+	if (sp->rootfd >= 0)
+		close(sp->rootfd);
+	memset(sp, 0xff, sizeof(*sp)); /* every fd -1 */
+}
+
+int
+ao_spool_lock(struct ao_spool *sp, int wait_s)
+{
+	int i;
+
+	for (i = 0; ; i++) {
+		if (flock(sp->lockfd, LOCK_EX | LOCK_NB) == 0)
+			return AO_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return AO_ERR_SYSTEM;
+		if (i >= wait_s * 10)
+			return AO_ERR_TEMP;
+		usleep(100000);
+	}
+}
+
+void
+ao_spool_unlock(struct ao_spool *sp)
+{
+	(void)flock(sp->lockfd, LOCK_UN);
+}
+
+int
+ao_durable_write(int dirfd, const char *name, const char *data, size_t len)
+{
+	char tmp[300], rnd[17];
+	size_t off = 0;
+	int fd, r = AO_ERR_SYSTEM;
+
+	if (ao_random_hex(rnd, 8) != AO_OK)
+		return AO_ERR_SYSTEM;
+	snprintf(tmp, sizeof(tmp), ".tmp-%s", rnd);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return AO_ERR_SYSTEM;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) != 0)
+		goto out;
+	if (fsync(dirfd) != 0)
+		goto out;
+	r = AO_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (r != AO_OK)
+		(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int
+ao_spool_put(struct ao_spool *sp, enum ao_queue q,
+    const struct ao_event_rec *ev)
+{
+	char name[128], *text = NULL;
+	int r;
+
+	ao_event_filename(ev, name, sizeof(name));
+	if ((r = ao_json_event_dump(ev, &text)) != AO_OK)
+		return r;
+	r = ao_durable_write(sp->fd[q], name, text, strlen(text));
+	if (r != AO_OK)
+		ao_err("cannot write event %s to the spool (%s): %s", ev->id,
+		    qdir[q], strerror(errno));
+	free(text);
+	return r;
+}
+
+int
+ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
+    struct ao_event_rec *ev)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 8192;
+	int fd, r;
+
+	/* ev is always initialised: callers free it whatever we return */
+	if ((r = ao_event_init(ev)) != AO_OK)
+		return r;
+	r = AO_ERR_SYSTEM;
+	fd = openat(sp->fd[q], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_SYSTEM;
+	if ((buf = malloc(cap)) == NULL) {
+		r = AO_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			char *nb;
+
+			if (cap >= EVENT_MAX_BYTES) {
+				r = AO_ERR_DATA;
+				goto out;
+			}
+			if ((nb = realloc(buf, cap * 2)) == NULL) {
+				r = AO_ERR_NOMEM;
+				goto out;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	r = ao_json_event_load(buf, len, ev);
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int
+ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
+    const struct ao_event_rec *ev)
+{
+	char name[128];
+	int r;
+
+	/* write the final state where it goes, then drop the old copy */
+	if ((r = ao_spool_put(sp, to, ev)) != AO_OK)
+		return r;
+	ao_event_filename(ev, name, sizeof(name));
+	if (unlinkat(sp->fd[from], name, 0) != 0 && errno != ENOENT)
+		return AO_ERR_SYSTEM;
+	return fsync(sp->fd[from]) == 0 ? AO_OK : AO_ERR_SYSTEM;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
+{
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = AO_ERR_NOMEM;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = dup(sp->fd[q])) < 0)
+		return AO_ERR_SYSTEM;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return AO_ERR_SYSTEM;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t l = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || l < 6 ||
+		    strcmp(de->d_name + l - 5, ".json") != 0)
+			continue;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			char **nv = reallocarray(v, nc, sizeof(*v));
+
+			if (nv == NULL)
+				goto out;
+			v = nv;
+			cap = nc;
+		}
+		if ((v[cnt] = strdup(de->d_name)) == NULL)
+			goto out;
+		cnt++;
+	}
+	qsort(v, cnt, sizeof(*v), cmp_names);
+	*names = v;
+	*n = cnt;
+	v = NULL;
+	r = AO_OK;
+out:
+	closedir(d);
+	if (v != NULL)
+		ao_names_free(v, cnt);
+	return r;
+}
+
+void
+ao_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static int
+record_dir(const char *state_dir, const char *sub, bool create)
+{
+	int sfd, fd;
+
+	if ((sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	fd = openat(sfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create && mkdirat(sfd, sub, 0700) == 0)
+		fd = openat(sfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	close(sfd);
+	return fd;
+}
+
+int
+ao_record_read(const char *state_dir, const char *sub, const char *user,
+    char *out, size_t outsz)
+{
+	ssize_t n;
+	int dfd, fd;
+
+	out[0] = '\0';
+	if ((dfd = record_dir(state_dir, sub, false)) < 0)
+		return AO_ERR_NOTFOUND;
+	fd = openat(dfd, user, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dfd);
+	if (fd < 0)
+		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_SYSTEM;
+	do
+		n = read(fd, out, outsz - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n < 0)
+		return AO_ERR_SYSTEM;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return AO_OK;
+}
+
+int
+ao_record_write(const char *state_dir, const char *sub, const char *user,
+    const char *line)
+{
+	char buf[1024];
+	int dfd, r;
+
+	if ((dfd = record_dir(state_dir, sub, true)) < 0) {
+		ao_err("cannot open %s/%s: %s", state_dir, sub, strerror(errno));
+		return AO_ERR_SYSTEM;
+	}
+	snprintf(buf, sizeof(buf), "%s\n", line);
+	r = ao_durable_write(dfd, user, buf, strlen(buf));
+	if (r != AO_OK)
+		ao_err("cannot write %s/%s/%s: %s", state_dir, sub, user,
+		    strerror(errno));
+	close(dfd);
+	return r;
+}
+
+int
+ao_record_remove(const char *state_dir, const char *sub, const char *user)
+{
+	int dfd, r = AO_OK;
+
+	if ((dfd = record_dir(state_dir, sub, false)) < 0)
+		return AO_OK;
+	if (unlinkat(dfd, user, 0) != 0 && errno != ENOENT)
+		r = AO_ERR_SYSTEM;
+	else
+		(void)fsync(dfd);
+	close(dfd);
+	return r;
+}

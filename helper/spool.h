@@ -1,0 +1,83 @@
+/*
+ * The durable queue and the helper's small state files.
+ *
+ * Layout:
+ *   <spool_dir>/queue/<created>-<id>.json    events waiting for delivery
+ *   <spool_dir>/parked/...                  refused for good; need a person
+ *   <spool_dir>/done/...                    delivered, kept for `status`
+ *   <spool_dir>/.lock                       held by the one deliverer
+ *   <state_dir>/episodes/<user>             key of the episode queued last
+ *   <state_dir>/people/<user>               e-mail resolved for the account
+ *                                           (a deleted account has no GECOS)
+ *
+ * Every write is temp file (O_EXCL|O_NOFOLLOW) + fsync + rename + fsync of
+ * the directory, relative to a directory fd opened with O_NOFOLLOW, so a
+ * crash leaves the old or the new file, never a torn one, and no symlink
+ * planted in the directory is followed.
+ */
+#ifndef AO_SPOOL_H
+#define AO_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "event.h"
+
+enum ao_queue { AO_Q_QUEUE, AO_Q_PARKED, AO_Q_DONE, AO_Q_COUNT };
+
+struct ao_spool {
+	int fd[AO_Q_COUNT];
+	int lockfd;
+	int rootfd;
+};
+
+/* "queued", "parked", "delivered" */
+const char *ao_queue_name(enum ao_queue q);
+
+/*
+ * Make dir (and, for the spool, its subdirectories) if missing, mode 0700;
+ * when running as root, owned by uid/gid.  Logs and returns an error with
+ * the fix when dir cannot be made or used.
+ */
+int ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid);
+int ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid);
+
+/* Open the spool (it must exist).  Pair with ao_spool_close(). */
+int ao_spool_open(const char *dir, struct ao_spool *sp);
+void ao_spool_close(struct ao_spool *sp);
+
+/* The deliverer's lock.  wait_s 0: try once.  AO_OK, or AO_ERR_TEMP when
+ * another process holds it. */
+int ao_spool_lock(struct ao_spool *sp, int wait_s);
+void ao_spool_unlock(struct ao_spool *sp);
+
+/* Write, read (ev always initialised: free it), move an event. */
+int ao_spool_put(struct ao_spool *sp, enum ao_queue q,
+    const struct ao_event_rec *ev);
+int ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
+    struct ao_event_rec *ev);
+int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
+    const struct ao_event_rec *ev);
+
+/* Sorted names of *.json in q (oldest first).  Free with ao_names_free. */
+int ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names,
+    size_t *n);
+void ao_names_free(char **names, size_t n);
+
+/* Durably replace dirfd/name with data.  AO_OK or AO_ERR_SYSTEM. */
+int ao_durable_write(int dirfd, const char *name, const char *data,
+    size_t len);
+
+/*
+ * Small records in <state_dir>/<sub>/<user>: read the first line into out
+ * (AO_ERR_NOTFOUND when absent), write, remove.
+ */
+int ao_record_read(const char *state_dir, const char *sub, const char *user,
+    char *out, size_t outsz);
+int ao_record_write(const char *state_dir, const char *sub, const char *user,
+    const char *line);
+int ao_record_remove(const char *state_dir, const char *sub,
+    const char *user);
+
+#endif

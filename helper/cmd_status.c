@@ -155,7 +155,8 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 		}
 		ao_names_free(names, k);
 	}
-	qsort(e, n, sizeof(*e), cmp_entry);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), cmp_entry);
 	if (json) {
 		struct ao_event_rec *evs = calloc(n ? n : 1, sizeof(*evs));
 		const char **where = calloc(n ? n : 1, sizeof(*where));

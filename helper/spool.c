@@ -85,7 +85,8 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 	parent[slash - dir] = '\0';
 	if (parent[0] == '\0')
 		strcpy(parent, "/");
-	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* O_PATH: the service user may traverse but not list the parent */
+	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0) {
 		ao_err("cannot open %s (parent of %s): %s", parent, dir,
 		    strerror(errno));
@@ -353,7 +354,8 @@ ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
 			goto out;
 		cnt++;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_names);
+	if (cnt > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(v, cnt, sizeof(*v), cmp_names);
 	*names = v;
 	*n = cnt;
 	v = NULL;

@@ -17,7 +17,7 @@
  * - One episode, one spawn: the helper records each queued episode in
  *   <state_dir>/episodes/<user>; while that record matches the account's
  *   current condition no helper is started.  A failing helper is retried at
- *   most once per SPAWN_INTERVAL per user (<state_dir>/spawned/<user>).
+ *   most once per SPAWN_INTERVAL per episode (<state_dir>/spawned/<user>).
  *   Seeing the account no longer locked or expired ends the episode
  *   (the record is removed), so a later lock is a new episode.
  */
@@ -144,45 +144,64 @@ episode_recorded(const struct opts *o, const char *user, const char *key)
 	    (buf[klen] == '\0' || buf[klen] == '\n');
 }
 
-/* The account is fine again: the episode, if any, is over. */
+/*
+ * The account is fine again: the episode, if any, is over, and so is the
+ * spawn bound (a relock with the same hash has the same key, yet is new).
+ */
 static void
 episode_end(pam_handle_t *pamh, const struct opts *o, const char *user)
 {
-	int dfd = open_subdir(o->state_dir, "episodes", false);
+	static const char *const subs[] = { "episodes", "spawned" };
+	size_t i;
 
-	if (dfd < 0)
-		return;
-	if (unlinkat(dfd, user, 0) == 0)
-		DEBUG("account %s is no longer locked or expired: episode "
-		    "ended", user);
-	close(dfd);
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		int dfd = open_subdir(o->state_dir, subs[i], false);
+
+		if (dfd < 0)
+			continue;
+		if (unlinkat(dfd, user, 0) == 0 && i == 0)
+			DEBUG("account %s is no longer locked or expired: "
+			    "episode ended", user);
+		close(dfd);
+	}
 }
 
 /*
- * Rate bound for a helper that fails: true (and the stamp renewed) when no
- * spawn for user happened in the last SPAWN_INTERVAL seconds.
+ * Rate bound for a helper that fails: true (and the stamp renewed) unless
+ * the helper was started for this same episode less than SPAWN_INTERVAL
+ * seconds ago.  A new episode (another key) is never held back: it takes
+ * an administrator's change, so it cannot come in floods.
  */
 static bool
-spawn_allowed(const struct opts *o, const char *user)
+spawn_allowed(const struct opts *o, const char *user, const char *key)
 {
+	char buf[AO_EPISODE_KEY_MAX + 1];
+	size_t klen = strlen(key);
 	struct stat st;
+	ssize_t n = -1;
 	int dfd, fd;
 	bool ok = true;
 
 	if ((dfd = open_subdir(o->state_dir, "spawned", true)) < 0)
 		return true; /* no state dir: the helper will say why */
-	if (fstatat(dfd, user, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode) && time(NULL) - st.st_mtime < SPAWN_INTERVAL &&
-	    st.st_mtime <= time(NULL))
-		ok = false;
-	if (ok) {
-		fd = openat(dfd, user, O_WRONLY | O_CREAT | O_NOFOLLOW |
-		    O_CLOEXEC | O_NONBLOCK, 0600);
-		if (fd >= 0) {
-			(void)futimens(fd, NULL);
-			close(fd);
-		}
+	fd = openat(dfd, user, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK, 0600);
+	if (fd < 0)
+		goto out;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		do
+			n = read(fd, buf, sizeof(buf) - 1);
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)klen && memcmp(buf, key, klen) == 0 &&
+		    time(NULL) - st.st_mtime < SPAWN_INTERVAL &&
+		    st.st_mtime <= time(NULL))
+			ok = false;
 	}
+	if (ok && ftruncate(fd, 0) == 0 &&
+	    pwrite(fd, key, klen, 0) == (ssize_t)klen)
+		(void)futimens(fd, NULL);
+	close(fd);
+out:
 	close(dfd);
 	return ok;
 }
@@ -352,7 +371,7 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 		DEBUG("%s: %s is %s; already handed over", hook, user, st.event);
 		goto out;
 	}
-	if (!spawn_allowed(o, user)) {
+	if (!spawn_allowed(o, user, st.key)) {
 		DEBUG("%s: %s is %s; helper started less than %d s ago", hook,
 		    user, st.event, SPAWN_INTERVAL);
 		goto out;

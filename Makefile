@@ -51,12 +51,13 @@ OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 HELPER_LIB_OBJ := $(call OBJ,$(COMMON_SRC) $(HELPER_LIB_SRC))
 HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
-UNIT_TESTS := test_text test_config test_identity test_reason test_json
+UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+SHIM := $(BUILD)/tests/libspshim.so
 
-.PHONY: all helper deps check unit integration man-check install clean asan valgrind
+.PHONY: all helper module deps demo check unit integration man-check install clean asan valgrind
 
-MAN8 := helper/accessowl-helper.8
+MAN8 := helper/accessowl-helper.8 pam_module/pam_accessowl.8
 MAN5 := conf/accessowl.conf.5
 
 all: helper module
@@ -92,8 +93,18 @@ deps:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: helper
+# test-only preload for the no-root PAM tests (see the file)
+$(SHIM): tests/shim/spshim.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -shared -fPIC -o $@ $< -ldl
+
+integration: helper module $(SHIM)
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_fake_accessowl.py tests/integration
+
+# The whole story on an embedded fake AccessOwl (see tests/demo.py).
+demo: deps
+	$(MAKE) all $(SHIM)
+	$(PYTHON) tests/demo.py
 
 # Man pages must render without a single groff warning.
 man-check:
@@ -106,14 +117,17 @@ check: deps
 	$(MAKE) all
 	$(MAKE) man-check
 	$(MAKE) unit
+	$(MAKE) valgrind
 	$(MAKE) integration
+	$(MAKE) asan
 
-# ASan+UBSan build of everything, then the whole suite on it.
-asan:
-	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" unit
-	$(MAKE) BUILD=build-asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" helper
+# ASan+UBSan build of the helper and the unit tests, then the whole
+# integration suite with the sanitized helper (the module under test is the
+# normal build: it runs inside pamtester, which is not sanitized).
+ASAN_FLAGS := EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	LDFLAGS="-fsanitize=address,undefined"
+asan: all $(SHIM)
+	$(MAKE) BUILD=build-asan $(ASAN_FLAGS) unit helper
 	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
@@ -126,7 +140,8 @@ install: all
 	install -D -m 0644 $(BUILD)/pam_accessowl.so $(DESTDIR)$(PAMDIR)/pam_accessowl.so
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/accessowl
 	install -m 0640 conf/accessowl.conf $(DESTDIR)$(SYSCONFDIR)/accessowl/accessowl.conf
-	install -D -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/accessowl-helper.8
+	install -D -m 0644 helper/accessowl-helper.8 $(DESTDIR)$(MANDIR)/man8/accessowl-helper.8
+	install -D -m 0644 pam_module/pam_accessowl.8 $(DESTDIR)$(MANDIR)/man8/pam_accessowl.8
 	install -D -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/accessowl.conf.5
 
 clean:

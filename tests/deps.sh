@@ -6,7 +6,9 @@ set -eu
 
 PKGS="build-essential pkg-config libpam0g-dev libcurl4-openssl-dev \
 libjson-c-dev libconfig-dev libcmocka-dev python3 python3-pytest openssl \
-ca-certificates util-linux valgrind groff-base"
+ca-certificates util-linux valgrind groff-base \
+libpam-wrapper libnss-wrapper libuid-wrapper pamtester openssh-server \
+openssh-client passwd login mount bsdutils"
 
 missing=""
 for p in $PKGS; do
@@ -23,6 +25,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# openssh-server must not start a host sshd: the tests run their own on a
+# loopback port inside a private namespace.  Deny service starts while we
+# install, the standard Debian way, unless a policy is already in place.
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' > "$policy"
+	chmod 0755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing

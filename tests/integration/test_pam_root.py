@@ -1,0 +1,175 @@
+"""As root, in a private mount namespace over a copied /etc: real useradd,
+usermod -L, passwd -l, usermod -e, chage -E, pamtester and a real sshd."""
+import datetime
+import json
+import os
+import time
+
+import pytest
+
+from conftest import HELPER, lines
+from pamwrap import MODULE, wait_for
+from rootenv import (PrivateSystem, Sshd, free_port, pamtester, require,
+                     write_pam_service)
+from worlds import filed_for, people
+
+NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
+
+
+class Host:
+    """A private system with the module in a PAM service and a helper
+    wrapper that counts its starts."""
+
+    def __init__(self, tmp, f, e):
+        self.f, self.e = f, e
+        self.sys = PrivateSystem(tmp / "sys")
+        self.spawns = e.tmp / "spawns"
+        self.wrapper = e.tmp / "helper.sh"
+        self.wrapper.write_text(f'#!/bin/sh\necho "$@" >> {self.spawns}\n'
+                                f'exec {HELPER} "$@"\n')
+        os.chmod(self.wrapper, 0o755)
+        self.args = (f"helper={self.wrapper} config={e.config_path} "
+                     f"state_dir={e.state}")
+        write_pam_service(self.sys, "aotest", [
+            "auth required pam_permit.so",
+            f"account optional {MODULE} {self.args}",
+            "account required pam_unix.so",
+            f"session optional {MODULE} {self.args}",
+            "session required pam_permit.so",
+        ])
+
+    def attempt(self, user, *ops):
+        t = time.monotonic()
+        p = pamtester(self.sys, "aotest", user, *(ops or ("acct_mgmt",)))
+        return p, time.monotonic() - t
+
+    def spawn_count(self):
+        return len(self.spawns.read_text().splitlines()) \
+            if self.spawns.exists() else 0
+
+    def helper(self, *args):
+        import subprocess
+        return subprocess.run([HELPER, "-c", str(self.e.config_path)] +
+                              list(args), capture_output=True, text=True,
+                              timeout=120)
+
+    def events(self):
+        return json.loads(self.helper("status", "--json").stdout)
+
+
+@pytest.fixture
+def host(fake, env, tmp_path):
+    require()
+    f = fake(people(*NAMES))
+    e = env(f, identity='email_domain = "example.com";')
+    h = Host(tmp_path, f, e)
+    yield h
+    h.sys.close()
+
+
+def yesterday():
+    return (datetime.date.today() - datetime.timedelta(days=1)).isoformat()
+
+
+def test_each_way_of_locking_is_revoked_once(host):
+    s = host.sys
+    for n in NAMES[:5]:
+        s.useradd(n, password="secret-" + n)
+    s.useradd("frank")                       # no password: '!' alone
+    s.run(["usermod", "-L", "alice"])
+    s.run(["passwd", "-l", "bob"])
+    s.run(["usermod", "-e", "2020-01-01", "carol"])
+    s.run(["chage", "-E", yesterday(), "dave"])
+    assert s.shadow("frank")[1] in ("!", "!!", "*", "!*")
+    for _ in range(3):
+        for n in NAMES:
+            host.attempt(n)
+    for n in ("alice", "bob", "carol", "dave"):
+        assert wait_for(lambda: len(filed_for(host.f, n)) == 2), n
+    time.sleep(0.5)
+    assert filed_for(host.f, "erin") == [] and filed_for(host.f, "frank") == []
+    assert len(host.f.posts()) == 8          # 4 people x 2 states, once each
+    assert len(host.f.revocations()) == 8
+    ev = host.events()
+    assert sorted((x["user"], x["event"], x["queue"]) for x in ev) == [
+        ("alice", "locked", "delivered"), ("bob", "locked", "delivered"),
+        ("carol", "expired", "delivered"), ("dave", "expired", "delivered")]
+    assert host.spawn_count() == 4
+
+
+def test_200_attempts_are_one_episode_and_relock_is_another(host):
+    s = host.sys
+    s.useradd("alice", password="pw")
+    s.run(["usermod", "-L", "alice"])
+    for _ in range(200):
+        p, _ = host.attempt("alice")
+        assert p.returncode == 0  # pam_unix lets a locked account through
+    assert host.spawn_count() <= 3
+    assert wait_for(lambda: len(filed_for(host.f, "alice")) == 2)
+    assert len(host.events()) == 1
+    # unlock: a login sees it and ends the episode; lock again: new episode
+    s.run(["usermod", "-U", "alice"])
+    host.attempt("alice")
+    s.run(["usermod", "-L", "alice"])
+    for _ in range(20):
+        host.attempt("alice")
+    assert wait_for(lambda: len(filed_for(host.f, "alice")) == 4)
+    ev = host.events()
+    assert [x["queue"] for x in ev] == ["delivered", "delivered"]
+    assert len({k["idempotency_key"] for x in ev for k in x["states"]}) == 4
+    assert len(host.f.posts()) == 4
+
+
+def test_sshd_key_login_of_locked_and_expired_users(host):
+    s = host.sys
+    s.useradd("alice", password="pw")
+    s.useradd("bob", password="pw")
+    s.useradd("erin", password="pw")
+    write_pam_service(s, "sshd", [
+        "auth required pam_deny.so",
+        f"account optional {MODULE} {host.args}",
+        "account required pam_unix.so",
+        f"session optional {MODULE} {host.args}",
+        "session required pam_permit.so",
+    ])
+    with Sshd(s, free_port()) as sshd:
+        keys = {n: sshd.add_key(n) for n in ("alice", "bob", "erin")}
+        s.run(["usermod", "-L", "alice"])
+        s.run(["usermod", "-e", "2020-01-01", "bob"])
+        rc, out, err, secs = sshd.login("alice", keys["alice"])
+        assert rc == 0, sshd.log()      # the trap: locked, yet logged in
+        rc, out, err, secs = sshd.login("bob", keys["bob"])
+        assert rc != 0                  # expired: pam_unix refuses
+        rc, out, err, secs = sshd.login("erin", keys["erin"])
+        assert rc == 0
+        for n in ("alice", "bob"):
+            assert wait_for(lambda: len(filed_for(host.f, n)) == 2), \
+                sshd.log()
+        for _ in range(5):
+            sshd.login("alice", keys["alice"])
+    assert filed_for(host.f, "erin") == []
+    assert len(host.f.posts()) == 4
+    assert host.spawn_count() == 2
+
+
+def test_login_fast_while_accessowl_is_down_then_delivered(host):
+    s = host.sys
+    s.useradd("alice", password="pw")
+    s.run(["usermod", "-L", "alice"])
+    port = host.f.port
+    host.f.stop()
+    p, secs = host.attempt("alice", "acct_mgmt", "open_session",
+                           "close_session")
+    assert p.returncode == 0
+    assert secs < 1.0, secs
+    # the detached deliverer fails and schedules a retry
+    assert wait_for(lambda: any(x["attempts"] >= 1 for x in host.events()),
+                    timeout=60)
+    [ev] = host.events()
+    assert ev["queue"] == "queued" and ev["error"]
+    host.f.start(port=port)
+    # what the deliver timer does once AccessOwl is back
+    assert wait_for(lambda: host.helper("deliver", "--now").returncode == 0
+                    and host.events()[0]["queue"] == "delivered",
+                    timeout=60, step=1)
+    assert len(filed_for(host.f, "alice")) == 2

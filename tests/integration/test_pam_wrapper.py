@@ -1,0 +1,133 @@
+"""The module through real libpam and pamtester, without root."""
+import json
+import subprocess
+
+import pytest
+
+from pamwrap import HASH, PamWorld, wait_for
+from worlds import filed_for, people
+
+
+@pytest.fixture
+def world(fake, env):
+    f = fake(people("alice", "bob", "carol", "dave", "erin"))
+    e = env(f, identity='email_domain = "example.com";',
+            extra="accounts: { min_uid = 1000; };")
+    w = PamWorld(e)
+    w.add_user("alice", "!" + HASH, 2001)     # locked
+    w.add_user("bob", "!", 2002)               # created without a password
+    w.add_user("carol", HASH, 2003)            # fine
+    w.add_user("dave", "!!", 2004)             # never had a password (RHEL)
+    w.add_user("erin", HASH, 2005, expire="1")  # expired in 1970
+    return f, e, w
+
+
+def outcome(p):
+    return p.returncode, p.stdout, p.stderr
+
+
+def test_locked_user_is_revoked(world):
+    f, e, w = world
+    p, secs = w.pamtester(w.service("svc"), "alice")
+    assert p.returncode == 0, p.stderr
+    assert wait_for(lambda: len(filed_for(f, "alice")) == 2), \
+        subprocess.run([w.wrapper, "-c", str(e.config_path), "status"],
+                       capture_output=True, text=True).stdout
+    assert len(f.posts()) == 2
+    reason = json.loads(f.posts()[0]["body"])["reason"]
+    assert "alice" in reason and "was locked" in reason
+    assert w.spawn_count() == 1
+
+
+def test_expired_user_is_revoked(world):
+    f, e, w = world
+    p, _ = w.pamtester(w.service("svc"), "erin")
+    assert p.returncode == 0
+    assert wait_for(lambda: len(filed_for(f, "erin")) == 2)
+    assert "has expired" in json.loads(f.posts()[0]["body"])["reason"]
+
+
+@pytest.mark.parametrize("user", ["bob", "dave", "carol", "nosuchuser"])
+def test_not_locked_users_lead_to_nothing(world, user):
+    f, e, w = world
+    p, _ = w.pamtester(w.service("svc"), user)
+    assert w.spawn_count() == 0
+    assert f.requests() == []
+    assert not any((e.spool / "queue").glob("*.json")) \
+        if (e.spool / "queue").exists() else True
+
+
+@pytest.mark.parametrize("user", ["alice", "bob", "carol", "erin", "nosuchuser"])
+@pytest.mark.parametrize("final", ["pam_permit.so", "pam_deny.so"])
+def test_pam_result_is_the_same_with_and_without_the_module(world, user, final):
+    f, e, w = world
+    with_mod, _ = w.pamtester(w.service("with", True, final), user)
+    without, _ = w.pamtester(w.service("without", False, final), user)
+    assert with_mod.returncode == without.returncode
+    strip = lambda s: s.replace("with", "X").replace("without", "X")
+    assert strip(with_mod.stdout) == strip(without.stdout).replace("outX", "X")
+
+
+def test_many_attempts_one_spawn(world):
+    f, e, w = world
+    svc = w.service("svc")
+    for _ in range(30):
+        p, _ = w.pamtester(svc, "alice", "acct_mgmt")
+        assert p.returncode == 0
+    assert w.spawn_count() == 1
+    assert wait_for(lambda: len(filed_for(f, "alice")) == 2)
+    assert len(f.posts()) == 2
+
+
+def test_login_fast_while_accessowl_hangs(world):
+    f, e, w = world
+    f.faults([{"method": "*", "path": "/api/v1/", "action": "hang",
+               "seconds": 30, "count": 100}])
+    p, secs = w.pamtester(w.service("svc"), "alice")
+    assert p.returncode == 0
+    assert secs < 1.0, secs
+    assert w.spawn_count() == 1
+
+
+def test_helper_gets_empty_environment_and_no_fds(world):
+    f, e, w = world
+    p, _ = w.pamtester(w.service("svc"), "alice")
+    assert w.spawn_count() == 1
+    env = dict(l.split("=", 1) for l in w.childenv.read_text().splitlines())
+    assert set(env) <= {"PWD"}, env  # PWD is set by the shell itself
+    for l in w.childfds.read_text().splitlines()[1:]:
+        fd, target = l.split()[-3], l.split()[-1]
+        assert target in ("/dev/null", str(w.wrapper), str(w.childfds)), l
+
+
+VALGRIND = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+            "--show-leak-kinds=definite,indirect,possible",
+            "--errors-for-leak-kinds=definite,indirect,possible",
+            "--num-callers=30"]
+
+
+@pytest.mark.parametrize("user", ["alice", "carol", "bob", "nosuchuser"])
+def test_module_under_valgrind(world, user):
+    """memcheck over pamtester with the module loaded: no errors, no leaks
+    (pamtester and libpam free everything, so any leak is ours)."""
+    f, e, w = world
+    p, _ = w.pamtester(w.service("svc"), user, "acct_mgmt", "open_session",
+                       "close_session", prefix=VALGRIND)
+    assert p.returncode == 0, p.stderr
+    assert "ERROR SUMMARY: 0 errors" in p.stderr
+    assert "All heap blocks were freed" in p.stderr
+    # the observed path really ran: a spawn for the locked user only
+    assert w.spawn_count() == (1 if user == "alice" else 0)
+
+
+def test_broken_helper_is_started_at_most_once_a_minute(world):
+    """A helper that fails (here: a config error) leaves no episode record;
+    the module must still not start it on every attempt."""
+    f, e, w = world
+    e.config_path.write_text(e.config_path.read_text() + "\nbogus = 1;\n")
+    svc = w.service("svc")
+    for _ in range(30):
+        p, _ = w.pamtester(svc, "alice", "acct_mgmt")
+        assert p.returncode == 0
+    assert w.spawn_count() == 1
+    assert f.requests() == []

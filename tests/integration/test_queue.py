@@ -1,0 +1,104 @@
+"""The spool: parking, backoff across runs, the 13-day alarm, no stranding."""
+import json
+import os
+import time
+
+from harness import HELPER
+from pamwrap import HASH, PamWorld, wait_for
+from worlds import filed_for, people
+
+
+def status(e):
+    p = e.run("status", "--json")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def queued_file(e):
+    [path] = list((e.spool / "queue").glob("*.json"))
+    return path
+
+
+def test_unknown_person_is_parked_with_reason(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='map = ( { user = "ghost"; email = "ghost@example.com"; } );')
+    p = e.run("revoke", "--user", "ghost")
+    assert p.returncode == 65
+    [ev] = status(e)
+    assert ev["queue"] == "parked"
+    assert "no AccessOwl person has the e-mail address ghost@example.com" \
+        in ev["error"]
+    text = e.run("status").stdout
+    assert "ghost" in text and "parked" in text and "ghost@example.com" in text
+    # parked events are not retried by deliver
+    n = len(f.requests())
+    assert e.run("deliver", "--now").returncode == 0
+    assert len(f.requests()) == n
+
+
+def test_backoff_is_kept_across_runs(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    port = f.port
+    f.stop()
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 75
+    [ev] = status(e)
+    assert ev["queue"] == "queued" and ev["attempts"] == 1
+    assert ev["next_attempt"] > time.time() + 20  # backed off, not due
+    f.start(port=port)
+    # a plain run respects the backoff (as after a restart or reboot)...
+    assert e.run("deliver").returncode == 0
+    assert f.requests() == []
+    # ...`--now` overrides it
+    assert e.run("deliver", "--now").returncode == 0
+    assert len(filed_for(f, "alice")) == 2
+    assert status(e)[0]["queue"] == "delivered"
+
+
+def test_old_event_raises_an_alarm_on_every_run(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    f.faults([{"method": "*", "path": "/api/v1/", "action": "status",
+               "status": 503, "count": 1000}])
+    assert e.run("revoke", "--user", "alice").returncode == 75
+    path = queued_file(e)
+    ev = json.loads(path.read_text())
+    ev["created"] -= 14 * 86400
+    ev["next_attempt"] = int(time.time()) + 3600  # not due: alarm anyway
+    path.write_text(json.dumps(ev))
+    for _ in range(2):
+        p = e.run("deliver")
+        assert "still undelivered after 14 days" in p.stderr
+        assert "forgets idempotency keys" in p.stderr
+    assert "ALARM" in e.run("status").stdout
+
+
+def test_damaged_spool_file_is_reported_and_kept(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    f.stop()
+    assert e.run("revoke", "--user", "alice").returncode == 75
+    path = queued_file(e)
+    path.write_text("{ not json")
+    p = e.run("deliver", "--now")
+    assert "is damaged" in p.stderr and path.name in p.stderr
+    assert path.exists()  # nothing already queued is lost
+
+
+def test_event_enqueued_during_a_delivery_is_not_stranded(fake, env):
+    f = fake(people("alice", "erin"), "--latency", "0.4")
+    e = env(f, identity='email_domain = "example.com";')
+    w = PamWorld(e)
+    w.add_user("alice", "!" + HASH, 2001)
+    w.add_user("erin", "!" + HASH, 2005)
+    svc = w.service("svc")
+    w.pamtester(svc, "alice", "acct_mgmt")     # starts a slow deliverer
+    time.sleep(0.6)                            # it holds the lock now
+    w.pamtester(svc, "erin", "acct_mgmt")      # its deliverer finds the lock
+    assert w.spawn_count() == 2
+    # nobody runs deliver by hand: the first deliverer must pick erin up
+    assert wait_for(lambda: len(filed_for(f, "erin")) == 2, timeout=30), \
+        e.run("status").stdout
+    assert len(filed_for(f, "alice")) == 2
+    assert [x["queue"] for x in status(e)] == ["delivered", "delivered"]

@@ -54,6 +54,7 @@ HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
+PAMHOST := $(BUILD)/tests/pamhost
 
 .PHONY: all helper module deps demo check unit integration man-check install clean asan valgrind
 
@@ -98,12 +99,17 @@ $(SHIM): tests/shim/spshim.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -shared -fPIC -o $@ $< -ldl
 
-integration: helper module $(SHIM)
+# test-only PAM application reporting what the module left behind
+$(PAMHOST): tests/host/pamhost.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $< -lpam
+
+integration: helper module $(SHIM) $(PAMHOST)
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_fake_accessowl.py tests/integration
 
 # The whole story on an embedded fake AccessOwl (see tests/demo.py).
 demo: deps
-	$(MAKE) all $(SHIM)
+	$(MAKE) all $(SHIM) $(PAMHOST)
 	$(PYTHON) tests/demo.py
 
 # Man pages must render without a single groff warning.
@@ -126,7 +132,7 @@ check: deps
 # normal build: it runs inside pamtester, which is not sanitized).
 ASAN_FLAGS := EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
-asan: all $(SHIM)
+asan: all $(SHIM) $(PAMHOST)
 	$(MAKE) BUILD=build-asan $(ASAN_FLAGS) unit helper
 	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration

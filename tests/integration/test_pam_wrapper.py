@@ -1,5 +1,6 @@
 """The module through real libpam and pamtester, without root."""
 import json
+import time
 import subprocess
 
 import pytest
@@ -131,3 +132,57 @@ def test_broken_helper_is_started_at_most_once_a_minute(world):
         assert p.returncode == 0
     assert w.spawn_count() == 1
     assert f.requests() == []
+
+
+def helper_cmd(w, e, *args):
+    """Run the helper as the module would (through the NSS wrapper)."""
+    return subprocess.run([str(w.wrapper), "-c", str(e.config_path)] +
+                          list(args), capture_output=True, text=True,
+                          timeout=60)
+
+
+def queued_events(e):
+    q = e.spool / "queue"
+    return sorted(q.glob("*.json")) if q.exists() else []
+
+
+@pytest.mark.parametrize("user,event", [("carol", "locked"),
+                                        ("bob", "locked"),
+                                        ("carol", "expired"),
+                                        ("alice", "expired"),
+                                        ("nosuchuser", "locked"),
+                                        ("alice", "deleted")])
+def test_enqueue_does_not_trust_its_caller(world, user, event):
+    f, e, w = world
+    p = helper_cmd(w, e, "enqueue", "--user", user, "--event", event)
+    assert p.returncode == 65, p.stderr
+    assert queued_events(e) == []
+    assert f.requests() == []
+
+
+@pytest.mark.parametrize("extra", [
+    "accounts: { min_uid = 3000; };",
+    'accounts: { exclude = [ "root", "alice" ]; };',
+    "events: { locked = false; };",
+])
+def test_policy_not_managed_is_not_queued_and_not_respawned(fake, env, extra):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";', extra=extra)
+    w = PamWorld(e)
+    w.add_user("alice", "!" + HASH, 2001)
+    svc = w.service("svc")
+    for _ in range(10):
+        w.pamtester(svc, "alice", "acct_mgmt")
+    assert w.spawn_count() == 1       # the episode is recorded all the same
+    assert queued_events(e) == []
+    time.sleep(0.3)
+    assert f.requests() == []
+
+
+def test_usage_errors(world):
+    f, e, w = world
+    for args in (["enqueue", "--user", "alice"],
+                 ["enqueue", "--user", "alice", "--event", "frozen"],
+                 ["enqueue", "--user", "../etc", "--event", "locked"],
+                 ["deliver", "extra"], ["status", "--xml"]):
+        assert helper_cmd(w, e, *args).returncode == 64, args

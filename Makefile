@@ -35,9 +35,9 @@ COMMON_SRC := common/err.c common/text.c common/account.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
 	helper/reason.c helper/api.c helper/run.c helper/event.c \
-	helper/spool.c helper/deliver.c
+	helper/spool.c helper/deliver.c helper/queue.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c \
-	helper/cmd_enqueue.c helper/cmd_status.c helper/main.c
+	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/main.c
 
 # The module links libpam and libc only: no helper code, no libraries.
 MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/account.c

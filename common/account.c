@@ -82,6 +82,18 @@ ao_account_inspect(const struct spwd *sp, long today,
 	}
 }
 
+bool
+ao_shell_nologin(const char *shell)
+{
+	const char *base;
+
+	if (shell == NULL || *shell == '\0')
+		return false;
+	base = strrchr(shell, '/');
+	base = base ? base + 1 : shell;
+	return strcmp(base, "nologin") == 0 || strcmp(base, "false") == 0;
+}
+
 long
 ao_today(void)
 {

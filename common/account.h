@@ -45,6 +45,9 @@ bool ao_shadow_locked(const char *pwdp);
 void ao_account_inspect(const struct spwd *sp, long today,
     struct ao_account_status *st);
 
+/* Is this login shell one that refuses logins (nologin, false)? */
+bool ao_shell_nologin(const char *shell);
+
 /* Today in days since the epoch (UTC), as shadow counts them. */
 long ao_today(void);
 

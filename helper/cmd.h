@@ -12,5 +12,6 @@ int cmd_check(const struct ao_opts *o, int argc, char **argv);
 int cmd_enqueue(const struct ao_opts *o, int argc, char **argv);
 int cmd_deliver(const struct ao_opts *o, int argc, char **argv);
 int cmd_status(const struct ao_opts *o, int argc, char **argv);
+int cmd_scan(const struct ao_opts *o, int argc, char **argv);
 
 #endif

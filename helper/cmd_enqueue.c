@@ -32,6 +32,7 @@
 #include "identity.h"
 #include "log.h"
 #include "privdrop.h"
+#include "queue.h"
 #include "reason.h"
 #include "spool.h"
 #include "text.h"
@@ -53,6 +54,7 @@ event_enabled(const struct ao_config *cfg, enum ao_event ev)
 	case AO_EV_DELETED: return cfg->ev_deleted;
 	case AO_EV_FAILLOCK: return cfg->ev_faillock;
 	case AO_EV_MANUAL: return true;
+	case AO_EV_NOLOGIN: return cfg->ev_nologin;
 	}
 	return false;
 }
@@ -83,6 +85,13 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 		ao_err("account %s: a faillock lockout cannot be confirmed by "
 		    "this version", user);
 		return AO_ERR_DATA;
+	case AO_EV_NOLOGIN:
+		if (pw == NULL || !ao_shell_nologin(pw->pw_shell)) {
+			ao_err("account %s does not have a nologin shell", user);
+			return AO_ERR_DATA;
+		}
+		snprintf(key, keysz, "nologin");
+		return AO_OK;
 	case AO_EV_LOCKED:
 	case AO_EV_EXPIRED:
 		break;
@@ -183,7 +192,7 @@ parse(int argc, char **argv, struct req *q)
 	}
 	if (q->user == NULL || q->event == NULL || optind != argc) {
 		fprintf(stderr, "usage: accessowl-helper enqueue --user NAME "
-		    "--event locked|expired|faillock|deleted|manual "
+		    "--event locked|expired|faillock|deleted|manual|nologin "
 		    "[--service S] [--rhost H]\n");
 		return AO_ERR_USAGE;
 	}
@@ -197,49 +206,15 @@ parse(int argc, char **argv, struct req *q)
 	return AO_OK;
 }
 
-/* Write the event and the episode record, unless the episode is queued. */
-static int
-queue_event(const struct ao_config *cfg, struct ao_event_rec *ev,
-    bool *already)
-{
-	struct ao_spool sp;
-	char rec[AO_EPISODE_KEY_MAX + 8];
-	int r;
-
-	*already = false;
-	if ((r = ao_spool_open(cfg->spool_dir, &sp)) != AO_OK)
-		return r;
-	/* serialise enqueues: check-then-write of the episode is atomic */
-	if (flock(sp.rootfd, LOCK_EX) != 0) {
-		r = AO_ERR_SYSTEM;
-		goto out;
-	}
-	if (ev->episode[0] != '\0' &&
-	    ao_record_read(cfg->state_dir, "episodes", ev->user, rec,
-	    sizeof(rec)) == AO_OK && strcmp(rec, ev->episode) == 0) {
-		*already = true;
-		goto out;
-	}
-	if ((r = ao_spool_put(&sp, AO_Q_QUEUE, ev)) != AO_OK)
-		goto out;
-	if (ev->episode[0] != '\0')
-		r = ao_record_write(cfg->state_dir, "episodes", ev->user,
-		    ev->episode);
-out:
-	(void)flock(sp.rootfd, LOCK_UN);
-	ao_spool_close(&sp);
-	return r;
-}
-
 int
 cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 {
 	struct ao_config cfg;
-	struct ao_event_rec ev;
+	struct ao_new_event ne;
 	struct passwd *pw;
 	struct req q;
 	enum ao_event evk;
-	char key[AO_EPISODE_KEY_MAX], email[320], host[HOST_NAME_MAX + 1] = "";
+	char key[AO_EPISODE_KEY_MAX], email[320], id[33];
 	const char *source = "";
 	uid_t su = 0;
 	gid_t sg = 0;
@@ -248,7 +223,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	int r;
 
 	memset(&cfg, 0, sizeof(cfg));
-	memset(&ev, 0, sizeof(ev));
+	memset(&ne, 0, sizeof(ne));
 	if ((r = parse(argc, argv, &q)) != AO_OK)
 		return r;
 	if (ao_event_parse(q.event, &evk) != AO_OK) {
@@ -256,8 +231,6 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		return AO_ERR_USAGE;
 	}
 	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
-		goto out;
-	if ((r = ao_event_init(&ev)) != AO_OK)
 		goto out;
 	pw = getpwnam(q.user);
 	if (pw != NULL)
@@ -293,30 +266,23 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 			    key);
 		goto out;
 	}
-	(void)gethostname(host, sizeof(host) - 1);
-	if ((r = ao_random_hex(ev.id, 16)) != AO_OK ||
-	    (r = ao_set(&ev.user, q.user)) || (r = ao_set(&ev.event, q.event)) ||
-	    (r = ao_set(&ev.episode, key)) || (r = ao_set(&ev.email, email)) ||
-	    (r = ao_set(&ev.email_source, source)) ||
-	    (r = ao_set(&ev.host, host)) || (r = ao_set(&ev.service, q.service)) ||
-	    (r = ao_set(&ev.rhost, q.rhost)))
-		goto out;
-	ev.uid = uid;
-	ev.created = (long long)time(NULL);
-	if ((r = queue_event(&cfg, &ev, &already)) != AO_OK)
+	ne.user = q.user;
+	ne.event = q.event;
+	ne.episode = key;
+	ne.email = email;
+	ne.source = source;
+	ne.uid = uid;
+	ne.service = q.service;
+	ne.rhost = q.rhost;
+	if ((r = ao_queue_event(&cfg, &ne, &already, id)) != AO_OK)
 		goto out;
 	if (already) {
 		ao_debug("account %s (%s): this episode is queued already",
 		    q.user, q.event);
 		goto out;
 	}
-	ao_info("account %s %s (service %s%s%s): event %s queued for "
-	    "AccessOwl (person %s)", q.user, q.event,
-	    q.service[0] ? q.service : "-", q.rhost[0] ? ", from " : "",
-	    q.rhost, ev.id, email[0] ? email : "unknown: will be parked");
 	spawn_deliver(o->config_path);
 out:
-	ao_event_free(&ev);
 	ao_config_free(&cfg);
 	return r;
 }

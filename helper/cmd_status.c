@@ -2,6 +2,7 @@
  * accessowl-helper status [--json]: queued, parked and delivered events per
  * account, with their reasons.  Reads the spool only; no network.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,9 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 	if (geteuid() == 0 && ((r = ao_service_user(cfg.user, &su, &sg)) != AO_OK ||
 	    (r = ao_privdrop(su, sg)) != AO_OK))
 		goto out;
+	/* no spool yet (nothing ever queued): an empty list, not an error */
+	if (access(cfg.spool_dir, F_OK) != 0 && errno == ENOENT)
+		goto print;
 	if ((r = ao_spool_open(cfg.spool_dir, &sp)) != AO_OK)
 		goto out;
 	for (q = 0; q < AO_Q_COUNT; q++) {
@@ -157,6 +161,7 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 	}
 	if (n > 1)
 		qsort(e, n, sizeof(*e), cmp_entry);
+print:
 	if (json) {
 		struct ao_event_rec *evs = calloc(n ? n : 1, sizeof(*evs));
 		const char **where = calloc(n ? n : 1, sizeof(*where));

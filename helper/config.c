@@ -49,6 +49,7 @@ static const struct key events_keys[] = {
 	{ "expired", K_BOOL, F(ev_expired), 0, 0, NULL },
 	{ "deleted", K_BOOL, F(ev_deleted), 0, 0, NULL },
 	{ "faillock", K_BOOL, F(ev_faillock), 0, 0, NULL },
+	{ "nologin", K_BOOL, F(ev_nologin), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 static const struct key accounts_keys[] = {
@@ -337,6 +338,7 @@ ao_config_defaults(struct ao_config *cfg)
 	cfg->gecos_email = true;
 	cfg->ev_locked = cfg->ev_expired = cfg->ev_deleted = true;
 	cfg->ev_faillock = false;
+	cfg->ev_nologin = false;
 	cfg->min_uid = 1000;
 	if ((cfg->api_url = strdup("https://api.accessowl.com")) == NULL ||
 	    (cfg->token_file = strdup("/etc/accessowl/token")) == NULL ||

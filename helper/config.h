@@ -40,7 +40,7 @@ struct ao_config {
 	/* scope */
 	struct ao_strlist applications; /* empty = every application */
 	/* events */
-	bool ev_locked, ev_expired, ev_deleted, ev_faillock;
+	bool ev_locked, ev_expired, ev_deleted, ev_faillock, ev_nologin;
 	/* accounts */
 	long min_uid;
 	struct ao_strlist exclude;

@@ -23,6 +23,7 @@ static const struct {
 } commands[] = {
 	{ "enqueue", cmd_enqueue },
 	{ "deliver", cmd_deliver },
+	{ "scan", cmd_scan },
 	{ "revoke", cmd_revoke },
 	{ "status", cmd_status },
 	{ "check", cmd_check },
@@ -40,6 +41,8 @@ usage(FILE *f)
 	    "does this)\n"
 	    "  deliver [--now]                 deliver what is due (--now: "
 	    "everything queued)\n"
+	    "  scan [--dry-run] [--initial]    queue lock, expiry and deletion "
+	    "seen since the last scan\n"
 	    "  revoke --user NAME [--dry-run]  revoke the person's AccessOwl "
 	    "access now\n"
 	    "  status [--json]                 queued, parked and delivered "

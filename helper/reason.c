@@ -15,6 +15,7 @@ static const struct {
 	{ AO_EV_FAILLOCK, "faillock", "was locked out by failed logins" },
 	{ AO_EV_DELETED, "deleted", "was deleted" },
 	{ AO_EV_MANUAL, "manual", "was revoked by an administrator" },
+	{ AO_EV_NOLOGIN, "nologin", "had its login shell set to nologin" },
 };
 
 const char *

@@ -13,6 +13,7 @@ enum ao_event {
 	AO_EV_FAILLOCK,
 	AO_EV_DELETED,
 	AO_EV_MANUAL,
+	AO_EV_NOLOGIN,
 };
 
 /* AccessOwl's limit on `reason`; we count bytes, which is never more than

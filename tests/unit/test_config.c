@@ -33,6 +33,7 @@ defaults(void **state)
 	assert_true(c.gecos_email);
 	assert_true(c.ev_locked && c.ev_expired && c.ev_deleted);
 	assert_false(c.ev_faillock);
+	assert_false(c.ev_nologin);
 	assert_int_equal(c.min_uid, 1000);
 	assert_int_equal(c.exclude.n, 1);
 	assert_string_equal(c.exclude.v[0], "root");
@@ -66,6 +67,7 @@ sample_is_defaults(void **state)
 	assert_int_equal(c.ev_expired, d.ev_expired);
 	assert_int_equal(c.ev_deleted, d.ev_deleted);
 	assert_int_equal(c.ev_faillock, d.ev_faillock);
+	assert_int_equal(c.ev_nologin, d.ev_nologin);
 	assert_int_equal(c.min_uid, d.min_uid);
 	assert_int_equal(c.exclude.n, d.exclude.n);
 	assert_string_equal(c.spool_dir, d.spool_dir);

@@ -13,7 +13,7 @@ static void
 names(void **state)
 {
 	static const char *all[] = { "locked", "expired", "faillock",
-	    "deleted", "manual" };
+	    "deleted", "manual", "nologin" };
 	enum ao_event ev;
 	size_t i;
 

@@ -1,0 +1,428 @@
+/*
+ * accessowl-helper scan [--dry-run] [--initial]
+ *
+ * Deprovisioning nobody logs in after: compare the account database
+ * (passwd and shadow through NSS, accounts.min_uid and accounts.exclude
+ * applied) with what the last scan recorded in <state_dir>/accounts/, and
+ * queue the transitions:
+ *   fine -> locked | expired     event "locked" / "expired" (expiry that
+ *                                arrives by the passing of time included)
+ *   recorded -> gone             event "deleted", for the person resolved
+ *                                earlier (userdel removed the GECOS field)
+ *   login shell -> nologin/false event "nologin" (events.nologin, off by
+ *                                default)
+ *   locked/expired -> fine       the episode ends: a later lock is new
+ *
+ * First run: there is nothing to compare with, so the scan records a
+ * baseline and queues nothing; accounts locked or expired before pam_accessowl
+ * was installed are left alone unless --initial is given, which queues
+ * them too.  Accounts seen for the first time later are recorded, not
+ * queued.
+ *
+ * Crash safety: an event is queued (durably, deduplicated by its episode
+ * key, see queue.h) before the account's record is rewritten, so a crash
+ * between the two makes the next scan find the same transition and the
+ * same episode, which is queued already.  Reads need root or
+ * CAP_DAC_READ_SEARCH (shadow); writes happen as the service user.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <shadow.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "cmd.h"
+#include "config.h"
+#include "err.h"
+#include "identity.h"
+#include "log.h"
+#include "privdrop.h"
+#include "queue.h"
+#include "spool.h"
+#include "text.h"
+
+/* What we know of one account, now or at the last scan. */
+struct acct {
+	char name[65];
+	long uid;
+	char cond[12];                   /* "none", "locked", "expired" */
+	char key[AO_EPISODE_KEY_MAX];    /* episode key, "" for none */
+	bool nologin;
+	char email[320];                 /* "" when no identity rule matched */
+};
+
+struct accts {
+	struct acct *v;
+	size_t n, cap;
+};
+
+struct scan {
+	const struct ao_config *cfg;
+	bool dry, initial, baseline;
+	size_t queued, ended;
+	int worst;
+};
+
+static int
+accts_add(struct accts *a, struct acct **out)
+{
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 256;
+		struct acct *nv = reallocarray(a->v, nc, sizeof(*nv));
+
+		if (nv == NULL)
+			return AO_ERR_NOMEM;
+		a->v = nv;
+		a->cap = nc;
+	}
+	*out = &a->v[a->n++];
+	memset(*out, 0, sizeof(**out));
+	return AO_OK;
+}
+
+static int
+cmp_acct(const void *x, const void *y)
+{
+	return strcmp(((const struct acct *)x)->name,
+	    ((const struct acct *)y)->name);
+}
+
+static const char *
+cond_name(enum ao_condition c)
+{
+	return c == AO_COND_LOCKED ? "locked" :
+	    (c == AO_COND_EXPIRED || c == AO_COND_INACTIVE) ? "expired" : "none";
+}
+
+/* Every managed account, now.  Needs to read shadow. */
+static int
+read_accounts(const struct ao_config *cfg, struct accts *out)
+{
+	struct passwd *pw;
+	long today = ao_today();
+	int r = AO_OK;
+
+	setpwent();
+	while ((pw = getpwent()) != NULL) {
+		struct ao_account_status st;
+		struct spwd *sp;
+		struct acct *a;
+		const char *src;
+
+		if ((long)pw->pw_uid < cfg->min_uid ||
+		    ao_strlist_has(&cfg->exclude, pw->pw_name) ||
+		    !ao_username_ok(pw->pw_name))
+			continue;
+		errno = 0;
+		if ((sp = getspnam(pw->pw_name)) == NULL) {
+			if (errno == EACCES || errno == EPERM) {
+				ao_err("cannot read the shadow entry of %s: run "
+				    "the scan as root or with CAP_DAC_READ_SEARCH",
+				    pw->pw_name);
+				r = AO_ERR_PERM;
+				break;
+			}
+			continue; /* no shadow entry: nothing to judge */
+		}
+		ao_account_inspect(sp, today, &st);
+		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
+		if ((r = accts_add(out, &a)) != AO_OK)
+			break;
+		snprintf(a->name, sizeof(a->name), "%s", pw->pw_name);
+		a->uid = (long)pw->pw_uid;
+		snprintf(a->cond, sizeof(a->cond), "%s", cond_name(st.cond));
+		snprintf(a->key, sizeof(a->key), "%s", st.key);
+		a->nologin = ao_shell_nologin(pw->pw_shell);
+		if (ao_identity_email(cfg, pw->pw_name, pw->pw_gecos, a->email,
+		    sizeof(a->email), &src) != AO_OK)
+			a->email[0] = '\0';
+	}
+	endpwent();
+	if (r == AO_OK && out->n > 1)
+		qsort(out->v, out->n, sizeof(out->v[0]), cmp_acct);
+	return r;
+}
+
+/* Record line: "v1\t<uid>\t<cond>\t<key or ->\t<login|nologin>\t<email or ->" */
+static void
+format_record(const struct acct *a, char *out, size_t n)
+{
+	snprintf(out, n, "v1\t%ld\t%s\t%s\t%s\t%s", a->uid, a->cond,
+	    a->key[0] ? a->key : "-", a->nologin ? "nologin" : "login",
+	    a->email[0] ? a->email : "-");
+}
+
+/* Split s on tabs into at most n fields; returns how many. */
+static size_t
+split_tabs(char *s, char **f, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n) {
+		f[k++] = s;
+		if ((s = strchr(s, '\t')) == NULL)
+			break;
+		*s++ = '\0';
+	}
+	return k;
+}
+
+static bool
+parse_record(const char *name, char *line, struct acct *a)
+{
+	char *f[6], *end;
+
+	memset(a, 0, sizeof(*a));
+	if (strlen(name) >= sizeof(a->name) || split_tabs(line, f, 6) != 6 ||
+	    strcmp(f[0], "v1") != 0)
+		return false;
+	memcpy(a->name, name, strlen(name) + 1);
+	errno = 0;
+	a->uid = strtol(f[1], &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	snprintf(a->cond, sizeof(a->cond), "%s", f[2]);
+	snprintf(a->key, sizeof(a->key), "%s", strcmp(f[3], "-") ? f[3] : "");
+	a->nologin = strcmp(f[4], "nologin") == 0;
+	snprintf(a->email, sizeof(a->email), "%s", strcmp(f[5], "-") ? f[5] : "");
+	return true;
+}
+
+/* What the last scan recorded; *exists false on the first run. */
+static int
+read_records(const struct ao_config *cfg, struct accts *out, bool *exists)
+{
+	char path[4200], line[1024];
+	struct dirent *de;
+	DIR *d;
+	int r = AO_OK;
+
+	snprintf(path, sizeof(path), "%s/accounts", cfg->state_dir);
+	*exists = false;
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT ? AO_OK : AO_ERR_SYSTEM;
+	*exists = true;
+	while ((de = readdir(d)) != NULL) {
+		struct acct *a;
+
+		if (!ao_username_ok(de->d_name))
+			continue;
+		if (ao_record_read(cfg->state_dir, "accounts", de->d_name, line,
+		    sizeof(line)) != AO_OK)
+			continue;
+		if ((r = accts_add(out, &a)) != AO_OK)
+			break;
+		if (!parse_record(de->d_name, line, a)) {
+			ao_warn("%s/%s is damaged; the account is treated as "
+			    "new", path, de->d_name);
+			out->n--;
+		}
+	}
+	closedir(d);
+	if (r == AO_OK && out->n > 1)
+		qsort(out->v, out->n, sizeof(out->v[0]), cmp_acct);
+	return r;
+}
+
+static bool
+enabled(const struct ao_config *cfg, const char *event)
+{
+	return (strcmp(event, "locked") == 0 && cfg->ev_locked) ||
+	    (strcmp(event, "expired") == 0 && cfg->ev_expired) ||
+	    (strcmp(event, "deleted") == 0 && cfg->ev_deleted) ||
+	    (strcmp(event, "nologin") == 0 && cfg->ev_nologin);
+}
+
+/* Queue (or, dry, print) one transition.  AO_OK unless the spool failed. */
+static int
+transition(struct scan *s, const struct acct *a, const char *event,
+    const char *key, const char *email)
+{
+	struct ao_new_event ne;
+	bool already = false;
+	char id[33];
+	int r;
+
+	if (!enabled(s->cfg, event))
+		return AO_OK;
+	if (s->dry) {
+		printf("would queue\t%s\t%s\n", a->name, event);
+		s->queued++;
+		return AO_OK;
+	}
+	memset(&ne, 0, sizeof(ne));
+	ne.user = a->name;
+	ne.event = event;
+	ne.episode = key;
+	ne.email = email;
+	ne.source = "scan";
+	ne.uid = a->uid;
+	ne.service = "scan";
+	if ((r = ao_queue_event(s->cfg, &ne, &already, id)) != AO_OK)
+		return r;
+	if (!already)
+		s->queued++;
+	return AO_OK;
+}
+
+static int
+save(struct scan *s, const struct acct *a)
+{
+	char line[1024];
+
+	if (s->dry)
+		return AO_OK;
+	format_record(a, line, sizeof(line));
+	return ao_record_write(s->cfg->state_dir, "accounts", a->name, line);
+}
+
+/* One account present now; prev is its record or NULL. */
+static int
+compare(struct scan *s, const struct acct *cur, const struct acct *prev)
+{
+	bool bad_now = strcmp(cur->cond, "none") != 0;
+	int r = AO_OK;
+
+	if (prev == NULL) {
+		if (s->baseline && s->initial && bad_now)
+			r = transition(s, cur, cur->cond, cur->key, cur->email);
+		else if (!s->baseline && !s->dry)
+			ao_episode_end(s->cfg, cur->name); /* a reused name */
+	} else {
+		bool bad_then = strcmp(prev->cond, "none") != 0;
+
+		if (!bad_then && bad_now)
+			r = transition(s, cur, cur->cond, cur->key, cur->email);
+		else if (bad_then && !bad_now) {
+			if (s->dry)
+				printf("episode ends\t%s\t%s\n", cur->name,
+				    prev->cond);
+			else
+				ao_episode_end(s->cfg, cur->name);
+			s->ended++;
+		}
+		if (r == AO_OK && !prev->nologin && cur->nologin && !bad_now)
+			r = transition(s, cur, "nologin", "nologin", cur->email);
+		if (r == AO_OK && prev->nologin && !cur->nologin && !bad_now &&
+		    !s->dry)
+			ao_episode_end(s->cfg, cur->name);
+	}
+	if (r != AO_OK)
+		return r;
+	/* keep the e-mail we knew if the GECOS lost it */
+	if (prev != NULL && cur->email[0] == '\0' && prev->email[0] != '\0') {
+		struct acct keep = *cur;
+
+		snprintf(keep.email, sizeof(keep.email), "%s", prev->email);
+		return save(s, &keep);
+	}
+	if (prev == NULL || strcmp(prev->cond, cur->cond) != 0 ||
+	    strcmp(prev->key, cur->key) != 0 || prev->nologin != cur->nologin ||
+	    strcmp(prev->email, cur->email) != 0 || prev->uid != cur->uid)
+		return save(s, cur);
+	return AO_OK;
+}
+
+static int
+gone(struct scan *s, const struct acct *prev)
+{
+	char email[320];
+	int r;
+
+	snprintf(email, sizeof(email), "%s", prev->email);
+	if (email[0] == '\0' && ao_record_read(s->cfg->state_dir, "people",
+	    prev->name, email, sizeof(email)) != AO_OK)
+		email[0] = '\0';
+	if ((r = transition(s, prev, "deleted", "deleted", email)) != AO_OK)
+		return r;
+	if (!s->dry)
+		(void)ao_record_remove(s->cfg->state_dir, "accounts", prev->name);
+	return AO_OK;
+}
+
+int
+cmd_scan(const struct ao_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "initial", no_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct accts cur = { 0 }, prev = { 0 };
+	struct ao_config cfg;
+	struct scan s;
+	bool root = geteuid() == 0, exists;
+	uid_t su = 0;
+	gid_t sg = 0;
+	size_t i = 0, j = 0;
+	int c, r;
+
+	memset(&s, 0, sizeof(s));
+	memset(&cfg, 0, sizeof(cfg));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ni", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': s.dry = true; break;
+		case 'i': s.initial = true; break;
+		default: return AO_ERR_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: accessowl-helper scan [--dry-run] "
+		    "[--initial]\n");
+		return AO_ERR_USAGE;
+	}
+	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
+		goto out;
+	s.cfg = &cfg;
+	if (root && (r = ao_service_user(cfg.user, &su, &sg)) != AO_OK)
+		goto out;
+	if ((r = read_accounts(&cfg, &cur)) != AO_OK)
+		goto out;
+	if (!s.dry && ((r = ao_spool_prepare(cfg.spool_dir, root, su, sg)) ||
+	    (r = ao_dir_prepare(cfg.state_dir, root, su, sg))))
+		goto out;
+	if ((r = ao_privdrop(su, sg)) != AO_OK)
+		goto out;
+	if ((r = read_records(&cfg, &prev, &exists)) != AO_OK) {
+		ao_err("cannot read %s/accounts: %s", cfg.state_dir,
+		    ao_strerror(r));
+		goto out;
+	}
+	s.baseline = !exists;
+	/* walk both sorted lists together */
+	while (r == AO_OK && (i < cur.n || j < prev.n)) {
+		int d = i == cur.n ? 1 : j == prev.n ? -1 :
+		    strcmp(cur.v[i].name, prev.v[j].name);
+
+		if (d < 0)
+			r = compare(&s, &cur.v[i++], NULL);
+		else if (d == 0)
+			r = compare(&s, &cur.v[i++], &prev.v[j++]);
+		else
+			r = gone(&s, &prev.v[j++]);
+	}
+	if (r != AO_OK)
+		goto out;
+	if (s.baseline && !s.dry)
+		ao_info("first scan: baseline of %zu accounts recorded%s",
+		    cur.n, s.initial ? "" : "; accounts locked or expired "
+		    "already were left alone (use --initial to queue them)");
+	ao_info("scan: %zu accounts, %zu events %s, %zu episodes ended", cur.n,
+	    s.queued, s.dry ? "would be queued" : "queued", s.ended);
+	if (s.dry)
+		printf("%zu accounts scanned; %zu events would be queued%s\n",
+		    cur.n, s.queued, s.baseline ? " (first scan: baseline)" :
+		    "");
+out:
+	free(cur.v);
+	free(prev.v);
+	ao_config_free(&cfg);
+	return r;
+}

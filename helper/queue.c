@@ -1,0 +1,81 @@
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "account.h"
+#include "err.h"
+#include "event.h"
+#include "log.h"
+#include "queue.h"
+#include "spool.h"
+#include "text.h"
+
+int
+ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
+    bool *already, char *id)
+{
+	struct ao_event_rec ev;
+	struct ao_spool sp;
+	char rec[AO_EPISODE_KEY_MAX + 8], host[HOST_NAME_MAX + 1] = "";
+	int r;
+
+	*already = false;
+	id[0] = '\0';
+	if ((r = ao_event_init(&ev)) != AO_OK)
+		return r;
+	(void)gethostname(host, sizeof(host) - 1);
+	if ((r = ao_random_hex(ev.id, 16)) || (r = ao_set(&ev.user, ne->user)) ||
+	    (r = ao_set(&ev.event, ne->event)) ||
+	    (r = ao_set(&ev.episode, ne->episode)) ||
+	    (r = ao_set(&ev.email, ne->email)) ||
+	    (r = ao_set(&ev.email_source, ne->source)) ||
+	    (r = ao_set(&ev.host, host)) ||
+	    (r = ao_set(&ev.service, ne->service ? ne->service : "")) ||
+	    (r = ao_set(&ev.rhost, ne->rhost ? ne->rhost : "")))
+		goto out_ev;
+	ev.uid = ne->uid;
+	ev.created = (long long)time(NULL);
+	if ((r = ao_spool_open(cfg->spool_dir, &sp)) != AO_OK)
+		goto out_ev;
+	/* serialise: check-then-write of the episode is atomic */
+	if (flock(sp.rootfd, LOCK_EX) != 0) {
+		r = AO_ERR_SYSTEM;
+		goto out;
+	}
+	if (ne->episode[0] != '\0' &&
+	    ao_record_read(cfg->state_dir, "episodes", ne->user, rec,
+	    sizeof(rec)) == AO_OK && strcmp(rec, ne->episode) == 0) {
+		*already = true;
+		goto out;
+	}
+	if ((r = ao_spool_put(&sp, AO_Q_QUEUE, &ev)) != AO_OK)
+		goto out;
+	if (ne->episode[0] != '\0')
+		r = ao_record_write(cfg->state_dir, "episodes", ne->user,
+		    ne->episode);
+	if (r == AO_OK) {
+		memcpy(id, ev.id, sizeof(ev.id));
+		ao_info("account %s %s (seen by %s%s%s): event %s queued for "
+		    "AccessOwl (person %s)", ne->user, ne->event,
+		    ne->service && ne->service[0] ? ne->service : "-",
+		    ne->rhost && ne->rhost[0] ? ", from " : "",
+		    ne->rhost ? ne->rhost : "", ev.id,
+		    ne->email[0] ? ne->email : "unknown: will be parked");
+	}
+out:
+	(void)flock(sp.rootfd, LOCK_UN);
+	ao_spool_close(&sp);
+out_ev:
+	ao_event_free(&ev);
+	return r;
+}
+
+void
+ao_episode_end(const struct ao_config *cfg, const char *user)
+{
+	(void)ao_record_remove(cfg->state_dir, "episodes", user);
+	(void)ao_record_remove(cfg->state_dir, "spawned", user);
+}

@@ -1,0 +1,162 @@
+"""scan: lock, expiry (by date too), deletion and nologin without a login."""
+import datetime
+import json
+import subprocess
+import time
+
+import pytest
+
+from harness import HELPER
+from rootenv import PrivateSystem, require
+from worlds import filed_for, people
+
+NAMES = ("alice", "bob", "carol", "dave", "erin", "frank", "gina")
+
+
+def day(delta):
+    return (datetime.date.today() + datetime.timedelta(days=delta)).isoformat()
+
+
+class Scanner:
+    def __init__(self, tmp, f, e):
+        self.f, self.e = f, e
+        self.sys = PrivateSystem(tmp / "sys")
+
+    def helper(self, *args, faketime=None):
+        pre = ["faketime", "-f", faketime] if faketime else []
+        return self.sys.run(pre + [HELPER, "-c", str(self.e.config_path)] +
+                            list(args), check=False)
+
+    def scan(self, *args, **kw):
+        p = self.helper("scan", *args, **kw)
+        assert p.returncode == 0, p.stderr
+        return p
+
+    def events(self):
+        p = self.helper("status", "--json")
+        return sorted((x["user"], x["event"]) for x in json.loads(p.stdout))
+
+
+@pytest.fixture
+def scanner(fake, env, tmp_path):
+    require("faketime")
+    f = fake(people(*NAMES))
+    # identity from GECOS only: a deleted account must be remembered
+    e = env(f, extra="events: { nologin = true; };")
+    s = Scanner(tmp_path, f, e)
+    for n in NAMES:
+        s.sys.useradd(n, password="pw-" + n, gecos=f"{n.title()},,,,{n}@example.com")
+    yield s
+    s.sys.close()
+
+
+def test_transitions_are_queued_once_and_delivered(scanner):
+    s = scanner
+    first = s.scan("--dry-run")
+    assert "first scan: baseline" in first.stdout
+    assert s.events() == []
+    s.scan()                                   # baseline
+    assert s.events() == []
+    s.sys.run(["usermod", "-L", "alice"])
+    s.sys.run(["usermod", "-e", "2020-01-01", "bob"])
+    s.sys.run(["chage", "-E", day(-1), "carol"])
+    s.sys.run(["userdel", "dave"])
+    s.sys.run(["usermod", "-s", "/usr/sbin/nologin", "erin"])
+    s.sys.run(["passwd", "-l", "frank"])
+    dry = s.scan("--dry-run").stdout
+    assert sorted(l for l in dry.splitlines() if l.startswith("would")) == [
+        "would queue\talice\tlocked", "would queue\tbob\texpired",
+        "would queue\tcarol\texpired", "would queue\tdave\tdeleted",
+        "would queue\terin\tnologin", "would queue\tfrank\tlocked"]
+    assert s.events() == []                    # a dry run writes nothing
+    s.scan()
+    want = [("alice", "locked"), ("bob", "expired"), ("carol", "expired"),
+            ("dave", "deleted"), ("erin", "nologin"), ("frank", "locked")]
+    assert s.events() == want
+    s.scan()                                   # nothing new
+    assert s.events() == want
+    assert "0 events would be queued" in s.scan("--dry-run").stdout
+    p = s.helper("deliver", "--now")
+    assert p.returncode == 0, p.stderr
+    for n in ("alice", "bob", "carol", "dave", "erin", "frank"):
+        assert len(filed_for(s.f, n)) == 2, n  # dave: the remembered person
+    assert filed_for(s.f, "gina") == []
+    assert len(s.f.posts()) == 12
+    reasons = {json.loads(p["body"])["reason"] for p in s.f.posts()}
+    assert any("dave" in r and "was deleted" in r for r in reasons)
+
+
+def test_unlock_and_relock_is_a_new_episode(scanner):
+    s = scanner
+    s.scan()
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan()
+    s.sys.run(["usermod", "-U", "alice"])
+    s.scan()                                   # the episode ends
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan()
+    assert s.events() == [("alice", "locked"), ("alice", "locked")]
+
+
+def test_expiry_by_the_passing_of_time(scanner):
+    s = scanner
+    s.sys.run(["chage", "-E", day(1), "gina"])     # expires tomorrow
+    s.scan()
+    s.scan()
+    assert s.events() == []                        # not yet
+    s.scan(faketime="+2d")                         # the daily timer, later
+    assert s.events() == [("gina", "expired")]
+    s.scan(faketime="+3d")
+    assert s.events() == [("gina", "expired")]
+
+
+def test_initial_queues_what_is_locked_already(scanner):
+    s = scanner
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan("--initial")
+    assert s.events() == [("alice", "locked")]
+
+
+def test_first_scan_leaves_existing_locks_alone(scanner):
+    s = scanner
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan()
+    s.scan()
+    assert s.events() == []
+
+
+def test_scan_of_ten_thousand_accounts(fake, env):
+    """Completes, and finds exactly the changed accounts (speed is the
+    benchmark's business, not this test's)."""
+    from pamwrap import HASH, PamWorld
+    f = fake(people("u00042"))
+    e = env(f, identity='email_domain = "example.com";')
+    w = PamWorld(e)
+    n = 10000
+    w.users = {f"u{i:05d}": (10000 + i, "", f"u{i:05d}:{HASH}:19000:0:::::")
+               for i in range(n)}
+    w.write_db()
+
+    def scan(*args):
+        p = subprocess.run([str(w.wrapper), "-c", str(e.config_path), "scan"]
+                           + list(args), capture_output=True, text=True,
+                           timeout=600)
+        assert p.returncode == 0, p.stderr
+        return p
+    t = time.monotonic()
+    scan()
+    baseline = time.monotonic() - t
+    assert len(list((e.state / "accounts").glob("u*"))) == n
+    for i in range(0, n, 100):                 # lock 100 of them
+        name = f"u{i:05d}"
+        w.users[name] = (10000 + i, "", f"{name}:!{HASH}:19000:0:::::")
+    w.write_db()
+    t = time.monotonic()
+    scan()
+    second = time.monotonic() - t
+    events = json.loads(subprocess.run(
+        [str(w.wrapper), "-c", str(e.config_path), "status", "--json"],
+        capture_output=True, text=True).stdout)
+    assert len(events) == 100 and all(x["event"] == "locked" for x in events)
+    print(f"\nscan of {n} accounts: baseline {baseline:.1f} s, "
+          f"with 100 locks {second:.1f} s")

@@ -25,6 +25,7 @@ enum ao_condition {
 	AO_COND_LOCKED,      /* password locked: event "locked" */
 	AO_COND_EXPIRED,     /* account expired: event "expired" */
 	AO_COND_INACTIVE,    /* password expired past inactivity: "expired" */
+	AO_COND_FAILLOCK,    /* locked out by pam_faillock: "faillock" */
 };
 
 #define AO_EPISODE_KEY_MAX 96

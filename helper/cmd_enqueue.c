@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "faillock.h"
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
@@ -81,10 +82,19 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 		}
 		snprintf(key, keysz, "deleted");
 		return AO_OK;
-	case AO_EV_FAILLOCK:
-		ao_err("account %s: a faillock lockout cannot be confirmed by "
-		    "this version", user);
-		return AO_ERR_DATA;
+	case AO_EV_FAILLOCK: {
+		struct ao_faillock_conf fc;
+
+		ao_faillock_load(AO_FAILLOCK_CONF, &fc);
+		if (pw == NULL || !ao_faillock_check(&fc, user,
+		    (long)pw->pw_uid, time(NULL))) {
+			ao_warn("account %s is not locked out by pam_faillock; "
+			    "nothing queued", user);
+			return AO_ERR_DATA;
+		}
+		snprintf(key, keysz, "faillock");
+		return AO_OK;
+	}
 	case AO_EV_NOLOGIN:
 		if (pw == NULL || !ao_shell_nologin(pw->pw_shell)) {
 			ao_err("account %s does not have a nologin shell", user);

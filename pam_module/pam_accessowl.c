@@ -20,6 +20,9 @@
  *   most once per SPAWN_INTERVAL per episode (<state_dir>/spawned/<user>).
  *   Seeing the account no longer locked or expired ends the episode
  *   (the record is removed), so a later lock is a new episode.
+ * - A pam_faillock lockout is reported as event "faillock" (one episode per
+ *   lockout, key "faillock"); the helper files it only when
+ *   events.faillock is on, because anyone can cause a lockout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +46,7 @@
 #include <security/pam_modules.h>
 
 #include "account.h"
+#include "faillock.h"
 #include "text.h"
 
 #ifndef AO_HELPER_PATH
@@ -362,6 +366,17 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	}
 	ao_account_inspect(&sp, ao_today(), &st);
 	explicit_bzero(buf, NSS_BUF); /* the password hash was in there */
+	if (st.cond == AO_COND_NONE) {
+		struct ao_faillock_conf fc;
+
+		/* the helper files these only with events.faillock on */
+		ao_faillock_load(AO_FAILLOCK_CONF, &fc);
+		if (ao_faillock_check(&fc, user, (long)pw.pw_uid, time(NULL))) {
+			st.cond = AO_COND_FAILLOCK;
+			st.event = "faillock";
+			snprintf(st.key, sizeof(st.key), "faillock");
+		}
+	}
 	if (st.cond == AO_COND_NONE) {
 		episode_end(pamh, o, user);
 		DEBUG("%s: %s is neither locked nor expired", hook, user);

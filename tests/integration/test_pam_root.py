@@ -177,3 +177,59 @@ def test_login_fast_while_accessowl_is_down_then_delivered(host):
                     and host.events()[0]["queue"] == "delivered",
                     timeout=60, step=1)
     assert len(filed_for(host.f, "alice")) == 2
+
+
+def write_tally(host, user, times):
+    """pam_faillock's tally: 64-byte records (source, reserved, status, time)."""
+    import struct
+    d = host.sys.run_dir / "faillock"
+    d.mkdir(exist_ok=True)
+    (d / user).write_bytes(b"".join(struct.pack("=52sHHQ", b"192.0.2.7", 0,
+                                                1, int(t)) for t in times))
+
+
+@pytest.fixture
+def faillock_host(fake, env, tmp_path, request):
+    require()
+    f = fake(people(*NAMES))
+    e = env(f, identity='email_domain = "example.com";',
+            extra=f"events: {{ faillock = {request.param}; }};")
+    h = Host(tmp_path, f, e)
+    (h.sys.etc / "security" / "faillock.conf").write_text(
+        "deny = 3\nfail_interval = 900\nunlock_time = 600\n")
+    for n in ("alice", "bob", "carol"):
+        h.sys.useradd(n, password="pw-" + n)
+    yield h
+    h.sys.close()
+
+
+@pytest.mark.parametrize("faillock_host", ["true"], indirect=True)
+def test_faillock_lockout_is_revoked_when_enabled(faillock_host):
+    h = faillock_host
+    now = time.time()
+    write_tally(h, "alice", [now - 30, now - 20, now - 10])  # exactly deny
+    write_tally(h, "bob", [now - 20, now - 10])              # one short
+    write_tally(h, "carol", [now - 2000, now - 1990, now - 1980])  # unlocked
+    for _ in range(5):
+        for n in ("alice", "bob", "carol"):
+            p, _ = h.attempt(n)
+            assert p.returncode == 0
+    assert wait_for(lambda: len(filed_for(h.f, "alice")) == 2)
+    time.sleep(0.5)
+    assert len(h.f.posts()) == 2
+    assert "locked out by failed logins" in \
+        json.loads(h.f.posts()[0]["body"])["reason"]
+    assert h.spawn_count() == 1
+
+
+@pytest.mark.parametrize("faillock_host", ["false"], indirect=True)
+def test_faillock_lockout_is_not_revoked_by_default(faillock_host):
+    h = faillock_host
+    now = time.time()
+    write_tally(h, "alice", [now - 30, now - 20, now - 10])
+    for _ in range(10):
+        h.attempt("alice")
+    time.sleep(0.5)
+    assert h.f.requests() == []
+    assert h.events() == []
+    assert h.spawn_count() == 1     # reported once, not managed, recorded

@@ -20,7 +20,6 @@ ao_strerror(int err)
 	case AO_ERR_TEMP:      return "temporary failure";
 	case AO_ERR_RATELIMIT: return "rate limited";
 	case AO_ERR_TLS:       return "TLS failure";
-	case AO_ERR_PARTIAL:   return "partly done";
 	}
 	return "unknown error";
 }
@@ -42,7 +41,6 @@ ao_exit_code(int err)
 		return EX_UNAVAILABLE;
 	case AO_ERR_TEMP:
 	case AO_ERR_RATELIMIT:
-	case AO_ERR_PARTIAL:
 		return EX_TEMPFAIL;
 	case AO_ERR_AUTH:
 	case AO_ERR_PERM:

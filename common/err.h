@@ -24,7 +24,6 @@ enum ao_err {
 	AO_ERR_TEMP = -11,      /* 5xx, timeout, connection: try again later */
 	AO_ERR_RATELIMIT = -12, /* 429 with a wait longer than we will sleep */
 	AO_ERR_TLS = -13,       /* certificate or TLS failure */
-	AO_ERR_PARTIAL = -14,   /* some access states filed, some not */
 };
 
 /* Static text for a code; never NULL. */

@@ -137,33 +137,34 @@ ao_faillock_load(const char *path, struct ao_faillock_conf *c)
 	free(text);
 }
 
+/* Record i's status and time (host byte order, as pam_faillock writes). */
+static void
+record_at(const unsigned char *recs, size_t i, uint16_t *status, uint64_t *t)
+{
+	const unsigned char *r = recs + i * AO_FAILLOCK_RECORD;
+
+	memcpy(status, r + 54, sizeof(*status));
+	memcpy(t, r + 56, sizeof(*t));
+}
+
 bool
 ao_faillock_locked(const struct ao_faillock_conf *c,
     const unsigned char *recs, size_t len, time_t now)
 {
 	size_t i, n = len / AO_FAILLOCK_RECORD;
-	uint64_t latest = 0;
+	uint64_t latest = 0, t;
+	uint16_t status;
 	long failures = 0;
 
 	if (c->deny <= 0)
 		return false;
 	for (i = 0; i < n; i++) {
-		const unsigned char *r = recs + i * AO_FAILLOCK_RECORD;
-		uint16_t status;
-		uint64_t t;
-
-		memcpy(&status, r + 54, sizeof(status));
-		memcpy(&t, r + 56, sizeof(t));
+		record_at(recs, i, &status, &t);
 		if ((status & AO_FAILLOCK_VALID) && t > latest)
 			latest = t;
 	}
 	for (i = 0; i < n; i++) {
-		const unsigned char *r = recs + i * AO_FAILLOCK_RECORD;
-		uint16_t status;
-		uint64_t t;
-
-		memcpy(&status, r + 54, sizeof(status));
-		memcpy(&t, r + 56, sizeof(t));
+		record_at(recs, i, &status, &t);
 		if ((status & AO_FAILLOCK_VALID) && t <= latest &&
 		    latest - t < (uint64_t)c->fail_interval)
 			failures++;

@@ -151,8 +151,11 @@ grow(void **v, size_t *cap, size_t n, size_t elem)
 	return AO_OK;
 }
 
-int
-ao_json_users_page(const char *body, size_t len, struct ao_users *users,
+/* Walk the rows of one list page, calling row() for each. */
+typedef int (*row_fn)(json_object *row, void *dst, struct ao_page *page);
+
+static int
+parse_page(const char *body, size_t len, row_fn row, void *dst,
     struct ao_page *page)
 {
 	json_object *root = parse(body, len), *rows = NULL;
@@ -165,31 +168,8 @@ ao_json_users_page(const char *body, size_t len, struct ao_users *users,
 	if ((r = list_rows(root, &rows, page)) != AO_OK)
 		goto out;
 	n = json_object_array_length(rows);
-	for (i = 0; i < n; i++) {
-		json_object *u = json_object_array_get_idx(rows, i);
-		const char *id, *email;
-		struct ao_user *dst;
-
-		if (!json_object_is_type(u, json_type_object) ||
-		    !ao_id_valid(id = get_str(u, "id")) ||
-		    (email = get_str(u, "email")) == NULL || *email == '\0' ||
-		    strlen(email) > 320) {
-			page->skipped++;
-			continue;
-		}
-		if ((r = grow((void **)&users->v, &users->cap, users->n,
-		    sizeof(*users->v))) != AO_OK)
-			goto out;
-		dst = &users->v[users->n];
-		if ((r = dup_opt(&dst->id, id)) != AO_OK ||
-		    (r = dup_opt(&dst->email, email)) != AO_OK ||
-		    (r = dup_opt(&dst->status, get_str(u, "status"))) != AO_OK) {
-			users->n++; /* so the free path sees the partial row */
-			goto out;
-		}
-		users->n++;
-	}
-	r = AO_OK;
+	for (i = 0; i < n && r == AO_OK; i++)
+		r = row(json_object_array_get_idx(rows, i), dst, page);
 out:
 	json_object_put(root);
 	if (r != AO_OK)
@@ -197,61 +177,80 @@ out:
 	return r;
 }
 
+/* A user row without a usable id or e-mail is skipped, and counted. */
+static int
+user_row(json_object *u, void *dst, struct ao_page *page)
+{
+	struct ao_users *users = dst;
+	const char *id, *email;
+	struct ao_user *out;
+	int r;
+
+	if (!json_object_is_type(u, json_type_object) ||
+	    !ao_id_valid(id = get_str(u, "id")) ||
+	    (email = get_str(u, "email")) == NULL || *email == '\0' ||
+	    strlen(email) > 320) {
+		page->skipped++;
+		return AO_OK;
+	}
+	if ((r = grow((void **)&users->v, &users->cap, users->n,
+	    sizeof(*users->v))) != AO_OK)
+		return r;
+	out = &users->v[users->n++]; /* counted now: freed even if partial */
+	if ((r = dup_opt(&out->id, id)) != AO_OK ||
+	    (r = dup_opt(&out->email, email)) != AO_OK)
+		return r;
+	return dup_opt(&out->status, get_str(u, "status"));
+}
+
+/* A state row we cannot name fails the page: it must not vanish. */
+static int
+state_row(json_object *s, void *dst, struct ao_page *page)
+{
+	struct ao_states *states = dst;
+	json_object *end, *app;
+	const char *id, *grantee, *appid;
+	struct ao_state *out;
+	int r;
+
+	(void)page;
+	if (!json_object_is_type(s, json_type_object) ||
+	    !ao_id_valid(id = get_str(s, "id")))
+		return AO_ERR_DATA;
+	grantee = get_str(s, "grantee_user_id");
+	appid = get_str(s, "application_id");
+	if ((grantee && !ao_id_valid(grantee)) || (appid && !ao_id_valid(appid)))
+		return AO_ERR_DATA;
+	if ((r = grow((void **)&states->v, &states->cap, states->n,
+	    sizeof(*states->v))) != AO_OK)
+		return r;
+	out = &states->v[states->n++];
+	if (json_object_object_get_ex(s, "effective_end", &end))
+		out->active = json_object_is_type(end, json_type_null);
+	else
+		out->end_missing = true;
+	if ((r = dup_opt(&out->id, id)) != AO_OK ||
+	    (r = dup_opt(&out->grantee_user_id, grantee)) != AO_OK ||
+	    (r = dup_opt(&out->application_id, appid)) != AO_OK)
+		return r;
+	if (json_object_object_get_ex(s, "application", &app) &&
+	    json_object_is_type(app, json_type_object))
+		return dup_opt(&out->application_title, get_str(app, "title"));
+	return AO_OK;
+}
+
+int
+ao_json_users_page(const char *body, size_t len, struct ao_users *users,
+    struct ao_page *page)
+{
+	return parse_page(body, len, user_row, users, page);
+}
+
 int
 ao_json_states_page(const char *body, size_t len, struct ao_states *states,
     struct ao_page *page)
 {
-	json_object *root = parse(body, len), *rows = NULL;
-	size_t i, n;
-	int r;
-
-	memset(page, 0, sizeof(*page));
-	if (root == NULL)
-		return AO_ERR_DATA;
-	if ((r = list_rows(root, &rows, page)) != AO_OK)
-		goto out;
-	n = json_object_array_length(rows);
-	for (i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(rows, i), *end, *app;
-		const char *id, *grantee, *appid;
-		struct ao_state *dst;
-
-		if (!json_object_is_type(s, json_type_object) ||
-		    !ao_id_valid(id = get_str(s, "id"))) {
-			r = AO_ERR_DATA;
-			goto out;
-		}
-		grantee = get_str(s, "grantee_user_id");
-		appid = get_str(s, "application_id");
-		if ((grantee && !ao_id_valid(grantee)) ||
-		    (appid && !ao_id_valid(appid))) {
-			r = AO_ERR_DATA;
-			goto out;
-		}
-		if ((r = grow((void **)&states->v, &states->cap, states->n,
-		    sizeof(*states->v))) != AO_OK)
-			goto out;
-		dst = &states->v[states->n++];
-		if (json_object_object_get_ex(s, "effective_end", &end))
-			dst->active = json_object_is_type(end, json_type_null);
-		else
-			dst->end_missing = true;
-		if ((r = dup_opt(&dst->id, id)) != AO_OK ||
-		    (r = dup_opt(&dst->grantee_user_id, grantee)) != AO_OK ||
-		    (r = dup_opt(&dst->application_id, appid)) != AO_OK)
-			goto out;
-		if (json_object_object_get_ex(s, "application", &app) &&
-		    json_object_is_type(app, json_type_object) &&
-		    (r = dup_opt(&dst->application_title,
-		    get_str(app, "title"))) != AO_OK)
-			goto out;
-	}
-	r = AO_OK;
-out:
-	json_object_put(root);
-	if (r != AO_OK)
-		ao_page_free(page);
-	return r;
+	return parse_page(body, len, state_row, states, page);
 }
 
 int

@@ -12,6 +12,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "secfile.h"
 #include "spool.h"
 #include "text.h"
 
@@ -247,49 +248,17 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
     struct ao_event_rec *ev)
 {
 	char *buf = NULL;
-	size_t len = 0, cap = 8192;
+	size_t len = 0;
 	int fd, r;
 
 	/* ev is always initialised: callers free it whatever we return */
 	if ((r = ao_event_init(ev)) != AO_OK)
 		return r;
-	r = AO_ERR_SYSTEM;
 	fd = openat(sp->fd[q], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_SYSTEM;
-	if ((buf = malloc(cap)) == NULL) {
-		r = AO_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *nb;
-
-			if (cap >= EVENT_MAX_BYTES) {
-				r = AO_ERR_DATA;
-				goto out;
-			}
-			if ((nb = realloc(buf, cap * 2)) == NULL) {
-				r = AO_ERR_NOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	r = ao_json_event_load(buf, len, ev);
-out:
+	if ((r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len)) == AO_OK)
+		r = ao_json_event_load(buf, len, ev);
 	free(buf);
 	close(fd);
 	return r;

@@ -54,6 +54,7 @@ struct acct {
 	char cond[12];                   /* "none", "locked", "expired" */
 	char key[AO_EPISODE_KEY_MAX];    /* episode key, "" for none */
 	bool nologin;
+	bool unknown;                    /* no shadow entry could be read */
 	char email[320];                 /* "" when no identity rule matched */
 };
 
@@ -100,14 +101,28 @@ cond_name(enum ao_condition c)
 	    (c == AO_COND_EXPIRED || c == AO_COND_INACTIVE) ? "expired" : "none";
 }
 
-/* Every managed account, now.  Needs to read shadow. */
+/*
+ * Every managed account, now.  Needs to read shadow.  Deletion is judged on
+ * passwd alone: an account whose shadow entry cannot be read is listed as
+ * unknown, never left out (left out, it would look deleted).
+ */
 static int
 read_accounts(const struct ao_config *cfg, struct accts *out)
 {
 	struct passwd *pw;
 	long today = ao_today();
-	int r = AO_OK;
+	int fd, r = AO_OK;
 
+	/* NSS answers "no entry" when it cannot read the file, and
+	 * nss-systemd makes up entries for root and nobody: ask the file */
+	if ((fd = open("/etc/shadow", O_RDONLY | O_CLOEXEC)) < 0 &&
+	    (errno == EACCES || errno == EPERM)) {
+		ao_err("cannot read /etc/shadow: run the scan as root or with "
+		    "CAP_DAC_READ_SEARCH");
+		return AO_ERR_PERM;
+	}
+	if (fd >= 0)
+		close(fd);
 	setpwent();
 	while ((pw = getpwent()) != NULL) {
 		struct ao_account_status st;
@@ -119,22 +134,15 @@ read_accounts(const struct ao_config *cfg, struct accts *out)
 		    ao_strlist_has(&cfg->exclude, pw->pw_name) ||
 		    !ao_username_ok(pw->pw_name))
 			continue;
-		errno = 0;
-		if ((sp = getspnam(pw->pw_name)) == NULL) {
-			if (errno == EACCES || errno == EPERM) {
-				ao_err("cannot read the shadow entry of %s: run "
-				    "the scan as root or with CAP_DAC_READ_SEARCH",
-				    pw->pw_name);
-				r = AO_ERR_PERM;
-				break;
-			}
-			continue; /* no shadow entry: nothing to judge */
-		}
-		ao_account_inspect(sp, today, &st);
-		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
 		if ((r = accts_add(out, &a)) != AO_OK)
 			break;
 		snprintf(a->name, sizeof(a->name), "%s", pw->pw_name);
+		if ((sp = getspnam(pw->pw_name)) == NULL) {
+			a->unknown = true; /* nothing to judge; keep the record */
+			continue;
+		}
+		ao_account_inspect(sp, today, &st);
+		explicit_bzero(sp->sp_pwdp, strlen(sp->sp_pwdp));
 		a->uid = (long)pw->pw_uid;
 		snprintf(a->cond, sizeof(a->cond), "%s", cond_name(st.cond));
 		snprintf(a->key, sizeof(a->key), "%s", st.key);
@@ -289,6 +297,10 @@ compare(struct scan *s, const struct acct *cur, const struct acct *prev)
 	bool bad_now = strcmp(cur->cond, "none") != 0;
 	int r = AO_OK;
 
+	if (cur->unknown) {
+		ao_debug("%s: no shadow entry; its record is kept", cur->name);
+		return AO_OK;
+	}
 	if (prev == NULL) {
 		if (s->baseline && s->initial && bad_now)
 			r = transition(s, cur, cur->cond, cur->key, cur->email);

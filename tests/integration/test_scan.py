@@ -23,7 +23,14 @@ class Scanner:
         self.sys = PrivateSystem(tmp / "sys")
 
     def helper(self, *args, faketime=None):
-        pre = ["faketime", "-f", faketime] if faketime else []
+        pre = []
+        if faketime:
+            # libfaketime by hand: an ASan helper (make asan) needs its
+            # runtime first in LD_PRELOAD
+            from pamwrap import LIBDIR, asan_runtime
+            libs = asan_runtime() + [LIBDIR / "faketime" / "libfaketime.so.1"]
+            pre = ["env", "LD_PRELOAD=" + " ".join(map(str, libs)),
+                   "FAKETIME=" + faketime]
         return self.sys.run(pre + [HELPER, "-c", str(self.e.config_path)] +
                             list(args), check=False)
 
@@ -160,3 +167,57 @@ def test_scan_of_ten_thousand_accounts(fake, env):
     assert len(events) == 100 and all(x["event"] == "locked" for x in events)
     print(f"\nscan of {n} accounts: baseline {baseline:.1f} s, "
           f"with 100 locks {second:.1f} s")
+
+
+def test_scan_as_service_user_with_one_capability(scanner):
+    """As accessowl-scan.service runs it: the service user with ambient
+    CAP_DAC_READ_SEARCH reads shadow, then gives the capability up."""
+    s = scanner
+    import os
+    s.e.spool.mkdir(mode=0o700)           # as tmpfiles.d makes it
+    os.chown(s.e.spool, 65534, 65534)
+    as_unit = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+               "--inh-caps=+dac_read_search",
+               "--ambient-caps=+dac_read_search"]
+    run = lambda: s.sys.run(as_unit + [HELPER, "-v", "-c",
+                                       str(s.e.config_path), "scan"],
+                            check=False)
+    p = run()
+    assert p.returncode == 0, p.stderr
+    assert "gave up all capabilities" in p.stderr
+    s.sys.run(["usermod", "-L", "alice"])
+    p = run()
+    assert p.returncode == 0, p.stderr
+    assert s.events() == [("alice", "locked")]
+    # without the capability the shadow cannot be read: a clear refusal
+    p = s.sys.run(as_unit[:4] + [HELPER, "-c", str(s.e.config_path), "scan"],
+                  check=False)
+    assert p.returncode == 77
+    assert "CAP_DAC_READ_SEARCH" in p.stderr
+
+
+def test_unreadable_shadow_entry_is_not_a_deletion(fake, env):
+    """An account whose shadow entry cannot be read (an NSS hiccup) is
+    still in passwd: it must not be revoked as deleted."""
+    from pamwrap import HASH, PamWorld
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    w = PamWorld(e)
+    w.add_user("alice", HASH, 2001)
+    w.add_user("bob", HASH, 2002)
+
+    def scan():
+        p = subprocess.run([str(w.wrapper), "-c", str(e.config_path), "scan"],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+    scan()
+    w.shadow.write_text("\n".join(l for l in w.shadow.read_text().splitlines()
+                                  if not l.startswith("alice:")) + "\n")
+    scan()
+    del w.users["bob"]                   # bob really is gone
+    w.write_db()
+    scan()
+    status = json.loads(subprocess.run(
+        [str(w.wrapper), "-c", str(e.config_path), "status", "--json"],
+        capture_output=True, text=True).stdout)
+    assert [(x["user"], x["event"]) for x in status] == [("bob", "deleted")]

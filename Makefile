@@ -20,7 +20,15 @@ HARDEN := -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2
 LDHARDEN := -Wl,-z,relro,-z,now -Wl,--as-needed
 DEFS := -D_GNU_SOURCE -DAO_VERSION='"$(VERSION)"'
 
-PAMDIR ?= $(shell $(PKG_CONFIG) --variable=modulesdir pam 2>/dev/null || echo /lib/security)
+SYSTEMDUNITDIR ?= /lib/systemd/system
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+UNITS := $(wildcard conf/systemd/accessowl-*.service conf/systemd/accessowl-*.path \
+	conf/systemd/accessowl-*.timer)
+# Debian's pam.pc has no modulesdir: fall back to the multiarch directory
+PAMDIR_PC := $(shell $(PKG_CONFIG) --variable=modulesdir pam 2>/dev/null)
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR ?= $(or $(PAMDIR_PC),$(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security))
 HELPER_PATH := $(SBINDIR)/accessowl-helper
 
 HELPER_PKGS := libcurl json-c libconfig
@@ -147,6 +155,11 @@ install: all
 	install -D -m 0644 $(BUILD)/pam_accessowl.so $(DESTDIR)$(PAMDIR)/pam_accessowl.so
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/accessowl
 	install -m 0640 conf/accessowl.conf $(DESTDIR)$(SYSCONFDIR)/accessowl/accessowl.conf
+	install -d -m 0755 $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -D -m 0644 conf/cron/accessowl $(DESTDIR)$(SYSCONFDIR)/cron.d/accessowl
+	install -D -m 0644 conf/tmpfiles.d/accessowl.conf $(DESTDIR)$(TMPFILESDIR)/accessowl.conf
+	install -D -m 0644 conf/sysusers.d/accessowl.conf $(DESTDIR)$(SYSUSERSDIR)/accessowl.conf
 	install -D -m 0644 helper/accessowl-helper.8 $(DESTDIR)$(MANDIR)/man8/accessowl-helper.8
 	install -D -m 0644 pam_module/pam_accessowl.8 $(DESTDIR)$(MANDIR)/man8/pam_accessowl.8
 	install -D -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/accessowl.conf.5

@@ -1,10 +1,12 @@
 #include <errno.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -44,6 +46,36 @@ ao_service_user(const char *name, uid_t *uid, gid_t *gid)
 	return AO_OK;
 }
 
+/*
+ * Started as the service user with a capability (the scan unit grants
+ * CAP_DAC_READ_SEARCH to read shadow): give every capability up, ambient
+ * ones included, and check that none is left.
+ */
+static int
+drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return AO_OK; /* no capability support: nothing held */
+	if ((data[0].effective | data[0].permitted | data[0].inheritable |
+	    data[1].effective | data[1].permitted | data[1].inheritable) == 0)
+		return AO_OK;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) != 0 ||
+	    syscall(SYS_capget, &hdr, data) != 0 ||
+	    (data[0].effective | data[0].permitted | data[1].effective |
+	    data[1].permitted) != 0) {
+		ao_err("cannot give up capabilities: %s", strerror(errno));
+		return AO_ERR_PERM;
+	}
+	ao_debug("gave up all capabilities");
+	return AO_OK;
+}
+
 int
 ao_privdrop(uid_t uid, gid_t gid)
 {
@@ -53,7 +85,7 @@ ao_privdrop(uid_t uid, gid_t gid)
 	if (geteuid() != 0) {
 		ao_debug("not running as root: keeping uid %lu",
 		    (unsigned long)geteuid());
-		return AO_OK;
+		return drop_caps();
 	}
 	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0) {

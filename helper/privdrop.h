@@ -24,8 +24,9 @@ void ao_harden_process(void);
 int ao_service_user(const char *name, uid_t *uid, gid_t *gid);
 
 /*
- * Drop to uid/gid for good if running as root; a no-op otherwise.
- * AO_OK, or AO_ERR_PERM (logged) if the drop failed or could be undone.
+ * Drop to uid/gid for good if running as root; as another user, give up
+ * all capabilities.  AO_OK, or AO_ERR_PERM (logged) if the drop failed or
+ * could be undone.
  */
 int ao_privdrop(uid_t uid, gid_t gid);
 

@@ -168,3 +168,6 @@ clean:
 	rm -rf build build-asan
 
 -include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
+
+# Distro packages: make deb, make rpm, make package-check (packaging/).
+-include packaging/packaging.mk

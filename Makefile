@@ -65,7 +65,7 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost
 
-.PHONY: all helper module deps demo check unit integration man-check install clean asan valgrind
+.PHONY: all helper module deps demo bench check unit integration man-check install clean asan valgrind
 
 MAN8 := helper/accessowl-helper.8 pam_module/pam_accessowl.8
 MAN5 := conf/accessowl.conf.5
@@ -120,6 +120,10 @@ integration: helper module $(SHIM) $(PAMHOST)
 demo: deps
 	$(MAKE) all $(SHIM) $(PAMHOST)
 	$(PYTHON) tests/demo.py
+
+# Speed targets live here, never in tests (see tests/bench.py).
+bench: all $(SHIM) $(PAMHOST)
+	$(PYTHON) tests/bench.py
 
 # Man pages must render without a single groff warning.
 man-check:

@@ -262,8 +262,15 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	    (r = ao_dir_prepare(cfg.state_dir, root, su, sg)) != AO_OK ||
 	    (r = ao_privdrop(su, sg)) != AO_OK)
 		goto out;
-	if (email[0] != '\0' && strcmp(source, "remembered") != 0)
-		(void)ao_record_write(cfg.state_dir, "people", q.user, email);
+	if (email[0] != '\0' && strcmp(source, "remembered") != 0) {
+		char known[320];
+
+		/* a write costs two fsyncs: only when the address changed */
+		if (ao_record_read(cfg.state_dir, "people", q.user, known,
+		    sizeof(known)) != AO_OK || strcmp(known, email) != 0)
+			(void)ao_record_write(cfg.state_dir, "people", q.user,
+			    email);
+	}
 	/* policy: not managed means no event, but the episode is recorded so
 	 * the module does not start us again for it */
 	if (!event_enabled(&cfg, evk) || ao_strlist_has(&cfg.exclude, q.user) ||

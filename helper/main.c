@@ -9,7 +9,6 @@
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
-#include "http.h"
 #include "log.h"
 #include "privdrop.h"
 
@@ -97,12 +96,7 @@ main(int argc, char **argv)
 		usage(stderr);
 		return ao_exit_code(AO_ERR_USAGE);
 	}
-	if (ao_http_global_init() != AO_OK) {
-		ao_err("cannot initialise libcurl");
-		return ao_exit_code(AO_ERR_SYSTEM);
-	}
 	r = commands[i].fn(&o, argc - optind, argv + optind);
-	ao_http_global_cleanup();
 	fflush(stdout);
 	return ao_exit_code(r);
 }

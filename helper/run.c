@@ -31,6 +31,13 @@ ao_run_open(struct ao_run *run, const char *config_path)
 	memset(run, 0, sizeof(*run));
 	if ((r = ao_config_load(&run->cfg, config_path)) != AO_OK)
 		goto out;
+	/* only the commands that talk to AccessOwl pay for TLS set-up */
+	if (ao_http_global_init() != AO_OK) {
+		ao_err("cannot initialise libcurl");
+		r = AO_ERR_SYSTEM;
+		goto out;
+	}
+	run->curl_ready = true;
 	if (geteuid() == 0) {
 		if ((r = ao_service_user(run->cfg.user, &run->svc_uid,
 		    &run->svc_gid)) != AO_OK)
@@ -101,5 +108,8 @@ ao_run_close(struct ao_run *run)
 	ao_api_free(&run->api);
 	ao_http_free(run->http);
 	run->http = NULL;
+	if (run->curl_ready)
+		ao_http_global_cleanup();
+	run->curl_ready = false;
 	ao_config_free(&run->cfg);
 }

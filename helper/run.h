@@ -22,6 +22,7 @@ struct ao_run {
 	bool have_svc;        /* the service user exists */
 	struct ao_http *http;
 	struct ao_api api;
+	bool curl_ready;      /* curl_global_init done: clean up on close */
 };
 
 /*

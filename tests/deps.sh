@@ -8,7 +8,8 @@ PKGS="build-essential pkg-config libpam0g-dev libcurl4-openssl-dev \
 libjson-c-dev libconfig-dev libcmocka-dev python3 python3-pytest openssl \
 ca-certificates util-linux valgrind groff-base \
 libpam-wrapper libnss-wrapper libuid-wrapper pamtester openssh-server \
-openssh-client passwd login mount bsdutils faketime systemd man-db"
+openssh-client passwd login mount bsdutils faketime systemd man-db \
+debhelper dpkg-dev fakeroot lintian rpm git"
 
 missing=""
 for p in $PKGS; do

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Fake AccessOwl API server for pam_accessowl tests (Python 3 stdlib only).
 
-It follows /work/shared/accessowl-api.md: HTTPS, bearer token, cursor paging,
+It follows the project's shared/accessowl-api.md: HTTPS, bearer token, cursor paging,
 idempotency (400/409/422, 14-day memory), 429 + Retry-After, and it records
 every API request so tests can assert on what the client sent.
 

@@ -10,11 +10,14 @@ Root-only tests call need_root(); they skip for a non-root developer but fail
 under CI=true, where every prerequisite must be present.
 """
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from harness import (CI, HELPER, ROOT, Env, Fake, lines, make_certs,  # noqa: F401
-                     new_token, traversable, uuid)
+                     new_token, uuid)
 
 
 def need_root():
@@ -26,8 +29,22 @@ def need_root():
 
 
 @pytest.fixture(scope="session")
-def certs(tmp_path_factory):
-    return make_certs(tmp_path_factory.mktemp("certs"))
+def service_tmp():
+    """A directory the service user can traverse, outside pytest's own
+    temporary tree: pytest makes /tmp/pytest-of-<user> 0700 again whenever
+    any pytest session starts (another suite on the machine, say), which
+    would cut the helper off after its privilege drop mid-run."""
+    d = Path(tempfile.mkdtemp(prefix="accessowl-tests-"))
+    os.chmod(d, 0o711)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def certs(service_tmp):
+    d = service_tmp / "certs"
+    d.mkdir()
+    return make_certs(d)
 
 
 @pytest.fixture
@@ -46,10 +63,8 @@ def fake(tmp_path, certs):
 
 
 @pytest.fixture
-def env(tmp_path, certs):
-    traversable(tmp_path)
-
+def env(service_tmp, certs):
     def make(fake, **cfg):
-        return Env(tmp_path, certs, fake, fake.token if fake else new_token(),
-                   **cfg)
+        return Env(service_tmp, certs, fake,
+                   fake.token if fake else new_token(), **cfg)
     return make

@@ -1,4 +1,5 @@
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +12,10 @@
 #include "cmd.h"
 #include "deliver.h"
 #include "err.h"
+#include "identity.h"
 #include "log.h"
 #include "reason.h"
+#include "text.h"
 
 #define RETRY_BASE 60      /* seconds */
 #define RETRY_CAP 3600
@@ -270,6 +273,74 @@ pass(struct ao_run *run, struct ao_spool *sp, bool all, size_t *attempted,
 	return worst;
 }
 
+/*
+ * Give a parked event another chance, after the admin fixed its cause:
+ * the e-mail is resolved again from the current config (when the person
+ * was never found), and a state AccessOwl refused gets a new
+ * Idempotency-Key, since the old one belongs to a request that was
+ * received and refused, and would now only earn a 409.
+ */
+static int
+requeue(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
+{
+	char suffix[9], key[4 + 32 + 1 + AO_ID_MAX + 10];
+	size_t i;
+	int r;
+
+	if (ev->person_id == NULL) {
+		struct passwd *pw = getpwnam(ev->user);
+		const char *src = NULL;
+		char email[320];
+
+		if (ao_identity_email(&run->cfg, ev->user, pw ? pw->pw_gecos : NULL,
+		    email, sizeof(email), &src) == AO_OK &&
+		    ((r = ao_set(&ev->email, email)) != AO_OK ||
+		    (r = ao_set(&ev->email_source, src)) != AO_OK))
+			return r;
+	}
+	for (i = 0; i < ev->nstates; i++) {
+		struct ao_ev_state *s = &ev->states[i];
+
+		if (s->status != AO_ST_FAILED)
+			continue;
+		if ((r = ao_random_hex(suffix, 4)) != AO_OK)
+			return r;
+		snprintf(key, sizeof(key), "ao1-%s-%s-%s", ev->id, s->id, suffix);
+		s->status = AO_ST_PENDING;
+		if ((r = ao_set(&s->key, key)) != AO_OK ||
+		    (r = ao_set(&s->error, NULL)) != AO_OK)
+			return r;
+	}
+	(void)ao_set(&ev->error, NULL);
+	ev->next_attempt = 0;
+	ao_info("event %s (account %s, %s) taken out of parked/ for another "
+	    "try", ev->id, ev->user, ev->event);
+	return ao_spool_move(sp, AO_Q_PARKED, AO_Q_QUEUE, ev);
+}
+
+static int
+requeue_parked(struct ao_run *run, struct ao_spool *sp)
+{
+	char **names = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = ao_spool_list(sp, AO_Q_PARKED, &names, &n)) != AO_OK)
+		return r;
+	for (i = 0; i < n && r == AO_OK; i++) {
+		struct ao_event_rec ev;
+
+		if (ao_spool_get(sp, AO_Q_PARKED, names[i], &ev) == AO_OK)
+			r = requeue(run, sp, &ev);
+		else
+			ao_err("spool file parked/%s is damaged; left where it is",
+			    names[i]);
+		ao_event_free(&ev);
+	}
+	ao_names_free(names, n);
+	return r;
+}
+
 /* Is any queued event due now? */
 static bool
 any_due(struct ao_spool *sp)
@@ -298,22 +369,26 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "now", no_argument, NULL, 'n' },
+		{ "retry-parked", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
 	struct ao_run run;
-	bool all = false, stop = false, locked = false;
+	bool all = false, parked = false, stop = false, locked = false;
 	size_t attempted = 0;
 	int c, r, round;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n", longopts, NULL)) != -1) {
-		if (c != 'n')
-			return AO_ERR_USAGE;
-		all = true;
+	while ((c = getopt_long(argc, argv, "np", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': all = true; break;
+		case 'p': parked = all = true; break;
+		default: return AO_ERR_USAGE;
+		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "usage: accessowl-helper deliver [--now]\n");
+		fprintf(stderr, "usage: accessowl-helper deliver [--now] "
+		    "[--retry-parked]\n");
 		return AO_ERR_USAGE;
 	}
 	if ((r = ao_run_open(&run, o->config_path)) != AO_OK)
@@ -328,6 +403,17 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 	 * deliverer found the lock taken and left) is due, so we go round
 	 * again.  Events that failed are scheduled later and are not due.
 	 */
+	if (parked) {
+		/* by hand: wait for a running deliverer rather than skip */
+		if ((r = ao_spool_lock(&sp, 120)) != AO_OK) {
+			ao_err("another delivery holds the spool lock; try again");
+			goto out;
+		}
+		r = requeue_parked(&run, &sp);
+		ao_spool_unlock(&sp);
+		if (r != AO_OK)
+			goto out;
+	}
 	for (round = 0; round < MAX_ROUNDS; round++) {
 		if (ao_spool_lock(&sp, 0) != AO_OK) {
 			ao_debug("another delivery is running; it will see "

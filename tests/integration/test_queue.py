@@ -102,3 +102,43 @@ def test_event_enqueued_during_a_delivery_is_not_stranded(fake, env):
         e.run("status").stdout
     assert len(filed_for(f, "alice")) == 2
     assert [x["queue"] for x in status(e)] == ["delivered", "delivered"]
+
+
+def test_retry_parked_after_fixing_the_identity(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='map = ( { user = "ghost"; email = "ghost@example.com"; } );')
+    assert e.run("revoke", "--user", "ghost").returncode == 65
+    assert status(e)[0]["queue"] == "parked"
+    # the admin maps the account to the right person, then retries
+    text = e.config_path.read_text().replace("ghost@example.com",
+                                             "alice@example.com")
+    e.config_path.write_text(text)
+    p = e.run("deliver", "--retry-parked")
+    assert p.returncode == 0, p.stderr
+    [ev] = status(e)
+    assert ev["queue"] == "delivered" and ev["email"] == "alice@example.com"
+    assert len(filed_for(f, "alice")) == 2
+
+
+def test_retry_parked_gives_a_refused_state_a_new_key(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+               "action": "status", "status": 422}])
+    assert e.run("revoke", "--user", "alice").returncode == 65
+    [ev] = status(e)
+    assert ev["queue"] == "parked"
+    refused = [s for s in ev["states"] if s["status"] == "failed"]
+    assert len(refused) == 1
+    p = e.run("deliver", "--retry-parked")
+    assert p.returncode == 0, p.stderr
+    [ev] = status(e)
+    assert ev["queue"] == "delivered"
+    assert len(filed_for(f, "alice")) == 2      # each state once
+    posts = f.posts()
+    assert len(posts) == 3                      # the refused one went twice
+    sid = refused[0]["id"]
+    keys = [p["headers"]["idempotency-key"] for p in posts
+            if json.loads(p["body"])["access_state_id"] == sid]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert keys[0] == refused[0]["idempotency_key"]

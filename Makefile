@@ -39,7 +39,8 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
-COMMON_SRC := common/err.c common/text.c common/account.c common/faillock.c
+COMMON_SRC := common/err.c common/text.c common/account.c common/faillock.c \
+	common/spawn.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
 	helper/reason.c helper/api.c helper/run.c helper/event.c \
@@ -49,7 +50,7 @@ HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c \
 
 # The module links libpam and libc only: no helper code, no libraries.
 MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/account.c \
-	common/faillock.c
+	common/faillock.c common/spawn.c
 MODULE_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon \
 	-DAO_HELPER_PATH='"$(HELPER_PATH)"' \
 	-DAO_CONFIG_PATH='"$(SYSCONFDIR)/accessowl/accessowl.conf"' \

@@ -35,6 +35,7 @@
 #include "privdrop.h"
 #include "queue.h"
 #include "reason.h"
+#include "spawn.h"
 #include "spool.h"
 #include "text.h"
 
@@ -155,22 +156,14 @@ spawn_deliver(const char *config_path)
 		char a0[] = "accessowl-helper", a1[] = "-c", a3[] = "deliver";
 		char *cfg = strdup(config_path);
 		char *argv[] = { a0, a1, cfg, a3, NULL };
-		int fd;
 
 		if (cfg == NULL)
 			_exit(127);
 		(void)setsid();
 		if (fork() != 0)
 			_exit(0);
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			(void)dup2(fd, 0);
-			(void)dup2(fd, 1);
-			(void)dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
-		execve(exe, argv, envp);
+		if (ao_child_reset() == 0)
+			execve(exe, argv, envp);
 		_exit(127);
 	}
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)

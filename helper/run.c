@@ -105,6 +105,10 @@ ao_run_drop(struct ao_run *run)
 void
 ao_run_close(struct ao_run *run)
 {
+	/* the budget is 1,000 requests an hour per token */
+	if (run->api.requests > 0)
+		ao_info("%u AccessOwl API requests in this run",
+		    run->api.requests);
 	ao_api_free(&run->api);
 	ao_http_free(run->http);
 	run->http = NULL;

@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -47,6 +46,7 @@
 
 #include "account.h"
 #include "faillock.h"
+#include "spawn.h"
 #include "text.h"
 
 #ifndef AO_HELPER_PATH
@@ -210,43 +210,14 @@ out:
 	return ok;
 }
 
-static void
-close_fds_from(int lowfd)
-{
-#ifdef SYS_close_range
-	if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, 0) == 0)
-		return;
-#endif
-	{
-		long max = sysconf(_SC_OPEN_MAX), fd;
-
-		if (max < 0 || max > 65536)
-			max = 65536;
-		for (fd = lowfd; fd < max; fd++)
-			(void)close((int)fd);
-	}
-}
-
 /* In the child: clean state, then exec the helper.  Never returns. */
 static void __attribute__((noreturn))
 child_exec(const char *path, char *const argv[])
 {
 	static char *const envp[] = { NULL };
-	sigset_t none;
-	int fd, sig;
 
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)signal(sig, SIG_DFL); /* SIG_IGN would survive exec */
-	fd = open("/dev/null", O_RDWR);
-	if (fd < 0)
-		_exit(127);
-	if (dup2(fd, STDIN_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0 ||
-	    dup2(fd, STDERR_FILENO) < 0)
-		_exit(127);
-	close_fds_from(STDERR_FILENO + 1);
-	execve(path, argv, envp);
+	if (ao_child_reset() == 0)
+		execve(path, argv, envp);
 	_exit(127);
 }
 

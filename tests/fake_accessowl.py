@@ -78,8 +78,12 @@ Control API (no auth, never recorded, no faults/latency; prefix /_fake/)
      "garbage" (200, body not JSON), "oversized" (+ "bytes": 50000000; 200,
      streamed body of exactly that size with Content-Length),
      "close" (close without any response), "deep" (+ "depth": 10000; 200 with
-     JSON nested that deep). "after" executes the request first (stored, key
-     remembered) and then answers with the fault: a lost response. Each request
+     JSON nested that deep), "bloat" (+ "bytes": N; the normal answer, every
+     row of its "data" list given a "padding" string of N bytes: a hostile
+     server; "before" and "after" alike), "body" (+ "body": any JSON value,
+     "status": 200; answer exactly that: a server saying anything). "after"
+     executes the request first (stored, key remembered) and then answers
+     with the fault: a lost response. Each request
      takes the first matching rule; count is decremented, rule dropped at 0.
      Invalid rules -> 400, nothing queued.
   GET    /_fake/faults    the queue;  DELETE /_fake/faults  clears it.
@@ -162,7 +166,8 @@ FIXED_TS = "2024-01-01T00:00:00Z"
 ENDED_TS = "2024-06-01T00:00:00Z"
 CURSOR_MAGIC = b"\xfb\xff"          # makes every base64 cursor start with "+//"
 CONN_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, OSError)
-FAULT_ACTIONS = ("status", "slow", "hang", "garbage", "oversized", "close", "deep")
+FAULT_ACTIONS = ("status", "slow", "hang", "garbage", "oversized", "close", "deep",
+                 "bloat", "body")
 
 
 def det_uuid(seed):
@@ -298,6 +303,12 @@ def _validate_fault(r):
         raise ValueError("count must be a positive integer")
     if r["action"] == "status" and not (type(r.get("status")) is int and 100 <= r["status"] <= 599):
         raise ValueError("status action needs an integer status 100..599")
+    if r["action"] == "body":
+        if "body" not in r:
+            raise ValueError("body action needs a body")
+        r.setdefault("status", 200)
+        if not (type(r["status"]) is int and 100 <= r["status"] <= 599):
+            raise ValueError("body action needs an integer status 100..599")
     if "retry_after" in r and not isinstance(r["retry_after"], (int, str)):
         raise ValueError("retry_after must be an integer or a string")
     r.setdefault("seconds", 30 if r["action"] == "hang" else 2)
@@ -504,20 +515,28 @@ class Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(self.opts.latency)
 
         fault = self.store.take_fault(method, path)
+        # slow and bloat change the normal answer; the others replace it
+        shaping = fault and fault["action"] in ("slow", "bloat")
         if fault:
             self.rec["fault"] = fault["action"]
-            if fault["when"] == "before" and fault["action"] != "slow":
+            if fault["when"] == "before" and not shaping:
                 return self.apply_fault(fault)
-            if fault["when"] == "before":           # slow: delay, then answer normally
+            if fault["when"] == "before" and fault["action"] == "slow":
                 self.server.stopping.wait(fault["seconds"])
         try:
             status, obj, extra = self.api(method, path, query, body)
         except ApiError as e:
             status, obj, extra = e.status, error_body(e.detail), e.headers
         if fault and fault["when"] == "after":
-            if fault["action"] != "slow":
+            if not shaping:
                 return self.apply_fault(fault)
-            self.server.stopping.wait(fault["seconds"])
+            if fault["action"] == "slow":
+                self.server.stopping.wait(fault["seconds"])
+        if fault and fault["action"] == "bloat" and isinstance(obj, dict) and \
+                isinstance(obj.get("data"), list):
+            pad = "x" * int(fault["bytes"])
+            obj["data"] = [dict(row, padding=pad) if isinstance(row, dict) else row
+                           for row in obj["data"]]
         self.send_json(status, obj, extra)
 
     def apply_fault(self, f):
@@ -540,6 +559,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_raw(200, b'{"data":' + b"[" * d + b"]" * d + b"}")
         elif action == "oversized":
             self.stream_oversized(int(f["bytes"]))
+        elif action == "body":
+            self.send_json(f["status"], f["body"])
 
     def stream_oversized(self, n):
         prefix = b'{"data":[],"meta":{"limit":20,"next_cursor":null},"padding":"'

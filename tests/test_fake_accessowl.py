@@ -622,6 +622,23 @@ def test_fault_garbage_deep_oversized(fake):
     assert fake.get("/api/v1/users")[0] == 200
 
 
+def test_fault_bloat_and_body(fake):
+    fake.ctl("POST", "faults", [{"action": "bloat", "bytes": 5000, "path": "/api/v1/users",
+                                 "count": 2},
+                                {"action": "body", "body": {"data": {"id": "x", "status": "\x1b[2J"}},
+                                 "status": 201, "when": "after", "method": "POST"}])
+    status, obj, _, data = fake.get("/api/v1/users?status=all")
+    assert status == 200 and obj["data"]
+    assert all(len(u["padding"]) == 5000 and "email" in u for u in obj["data"])
+    assert fake.get("/api/v1/users?status=all")[1]["data"][0]["padding"]
+    assert "padding" not in fake.get("/api/v1/users?status=all")[1]["data"][0]
+    before = count_revs(fake)
+    status, obj = fake.revoke(key="b")[:2]
+    assert status == 201 and obj == {"data": {"id": "x", "status": "\x1b[2J"}}
+    assert count_revs(fake) == before + 1      # "after": executed first
+    assert fake.ctl("POST", "faults", {"action": "body"})[0] == 400
+
+
 def test_fault_close_before(fake):
     fake.ctl("POST", "faults", {"action": "close", "method": "*", "path": "/api/v1/"})
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError, ssl.SSLError)):

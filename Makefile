@@ -43,7 +43,8 @@ COMMON_SRC := common/err.c common/text.c common/account.c common/faillock.c \
 	common/spawn.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
-	helper/reason.c helper/api.c helper/run.c helper/event.c \
+	helper/reason.c helper/api.c helper/run.c helper/event.c helper/person.c \
+	helper/out.c helper/scanrec.c \
 	helper/spool.c helper/deliver.c helper/queue.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c \
 	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/main.c

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "account.h"
@@ -94,11 +95,16 @@ ao_faillock_parse(const char *text, struct ao_faillock_conf *c)
 	}
 }
 
-/* Read a small file whole; NULL if absent or too big. */
+/*
+ * Read a small regular file whole; NULL if absent, not a regular file,
+ * owned by someone other than root or owner (owner -1: root only), or
+ * unreadable.  Never blocks (O_NONBLOCK: a FIFO gives nothing).
+ */
 static unsigned char *
-slurp(int dirfd, const char *path, size_t max, size_t *len)
+slurp(int dirfd, const char *path, long owner, size_t max, size_t *len)
 {
 	unsigned char *buf = NULL;
+	struct stat st;
 	ssize_t n;
 	size_t got = 0;
 	int fd;
@@ -107,6 +113,9 @@ slurp(int dirfd, const char *path, size_t max, size_t *len)
 	    O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != 0 && (owner < 0 || st.st_uid != (uid_t)owner)))
+		goto out;
 	if ((buf = malloc(max + 1)) == NULL)
 		goto out;
 	while (got < max) {
@@ -131,7 +140,7 @@ ao_faillock_load(const char *path, struct ao_faillock_conf *c)
 	size_t len = 0;
 
 	ao_faillock_defaults(c);
-	if ((text = slurp(AT_FDCWD, path, CONF_MAX, &len)) == NULL)
+	if ((text = slurp(AT_FDCWD, path, -1, CONF_MAX, &len)) == NULL)
 		return;
 	ao_faillock_parse((const char *)text, c);
 	free(text);
@@ -181,6 +190,7 @@ ao_faillock_check(const struct ao_faillock_conf *c, const char *user,
     long uid, time_t now)
 {
 	unsigned char *recs;
+	struct stat st;
 	size_t len = 0;
 	bool locked;
 	int dfd;
@@ -191,7 +201,13 @@ ao_faillock_check(const struct ao_faillock_conf *c, const char *user,
 		return false;
 	if ((dfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return false;
-	recs = slurp(dfd, user, TALLY_MAX, &len);
+	/* in a directory others may write, anyone could plant a tally */
+	if (fstat(dfd, &st) != 0 || st.st_uid != 0 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		close(dfd);
+		return false;
+	}
+	recs = slurp(dfd, user, uid, TALLY_MAX, &len);
 	close(dfd);
 	if (recs == NULL)
 		return false;

@@ -40,6 +40,12 @@ ao_utf8_cut(const char *s, size_t len, size_t max)
 char *
 ao_sanitize(char *dst, size_t dstsz, const char *src)
 {
+	return ao_sanitize_keep(dst, dstsz, src, "");
+}
+
+char *
+ao_sanitize_keep(char *dst, size_t dstsz, const char *src, const char *keep)
+{
 	size_t o = 0;
 	const unsigned char *s = (const unsigned char *)(src ? src : "");
 
@@ -67,7 +73,7 @@ ao_sanitize(char *dst, size_t dstsz, const char *src)
 			s += n;
 			continue;
 		}
-		if (*s < 0x20 || *s == 0x7f)
+		if ((*s < 0x20 && strchr(keep, *s) == NULL) || *s == 0x7f)
 			goto replace;
 		if (o + 1 >= dstsz)
 			break;

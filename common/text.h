@@ -16,6 +16,10 @@
  */
 char *ao_sanitize(char *dst, size_t dstsz, const char *src);
 
+/* As ao_sanitize(), but the control bytes in keep (e.g. "\t\n") pass. */
+char *ao_sanitize_keep(char *dst, size_t dstsz, const char *src,
+    const char *keep);
+
 /*
  * Length of the longest prefix of s (length len) that is at most max bytes
  * and does not end inside a UTF-8 sequence.

@@ -10,7 +10,21 @@
 #include "log.h"
 #include "text.h"
 
-#define MAX_PAGES 1000  /* 100,000 rows at limit=100: a runaway guard */
+/*
+ * What one listing may bring in, whatever the server says: the rows kept
+ * are bounded by the bytes received, which are bounded here (a hostile or
+ * broken server must not make a deliverer, possibly outside its unit's
+ * memory limit, allocate gigabytes).  Far above any real person's access
+ * states or any real directory.
+ */
+struct list_limits {
+	size_t max_rows;
+	size_t max_bytes;
+	unsigned max_pages;  /* also a guard against endless empty pages */
+};
+static const struct list_limits STATES_LIMITS = { 10000, 16u << 20, 1000 };
+static const struct list_limits USERS_LIMITS = { 200000, 64u << 20, 10000 };
+static const struct list_limits LOOKUP_LIMITS = { 1000, 8u << 20, 1 };
 
 void
 ao_api_init(struct ao_api *api, struct ao_http *http,
@@ -173,13 +187,8 @@ out:
 
 /* Is there another page after prev?  Guards against loops. */
 static int
-more_pages(const struct ao_page *prev, const char *last_cursor, unsigned pages,
-    const char *what)
+more_pages(const struct ao_page *prev, const char *last_cursor, const char *what)
 {
-	if (pages >= MAX_PAGES) {
-		ao_err("%s: more than %d pages; giving up", what, MAX_PAGES);
-		return -1;
-	}
 	if (prev->next_cursor != NULL) {
 		if (last_cursor != NULL && strcmp(last_cursor,
 		    prev->next_cursor) == 0) {
@@ -206,14 +215,19 @@ parse_states(const char *b, size_t l, void *dst, struct ao_page *p)
 	return ao_json_states_page(b, l, dst, p);
 }
 
-/* GET every page of a list: prefix ends in "...=" for value (or is whole). */
+/*
+ * GET every page of a list (only the first with first_only): prefix ends in
+ * "...=" for value (or is whole).  At most lim rows and bytes in all.
+ */
 static int
 get_all(struct ao_api *api, const char *prefix, const char *value,
-    page_parser parse, void *dst, const char *what, unsigned max_pages)
+    page_parser parse, void *dst, const char *what,
+    const struct list_limits *lim, bool first_only)
 {
 	struct ao_page page = { 0 };
 	struct ao_http_resp resp = { 0 };
 	char *path = NULL, *last = NULL;
+	size_t rows = 0, bytes = 0;
 	unsigned pages = 0;
 	int r, more = 0;
 
@@ -229,6 +243,15 @@ get_all(struct ao_api *api, const char *prefix, const char *value,
 		}
 		if ((r = api_call(api, "GET", path, NULL, NULL, &resp)) != AO_OK)
 			goto out;
+		bytes += resp.len;
+		if (bytes > lim->max_bytes) {
+			ao_http_resp_free(&resp);
+			ao_err("%s: AccessOwl sent more than %zu MiB; refusing "
+			    "the answer (bounded to protect this host)", what,
+			    lim->max_bytes >> 20);
+			r = AO_ERR_DATA;
+			goto out;
+		}
 		r = parse(resp.body, resp.len, dst, &page);
 		ao_http_resp_free(&resp);
 		if (r != AO_OK) {
@@ -239,10 +262,23 @@ get_all(struct ao_api *api, const char *prefix, const char *value,
 		if (page.skipped)
 			ao_warn("%s: left out %zu malformed rows", what,
 			    page.skipped);
-		pages++;
-		if (max_pages && pages >= max_pages)
+		rows += page.rows;
+		if (rows > lim->max_rows) {
+			ao_err("%s: AccessOwl sent more than %zu rows; refusing "
+			    "the answer (bounded to protect this host)", what,
+			    lim->max_rows);
+			r = AO_ERR_DATA;
+			goto out;
+		}
+		if (first_only)
 			break;
-		if ((more = more_pages(&page, last, pages, what)) < 0) {
+		if ((more = more_pages(&page, last, what)) < 0) {
+			r = AO_ERR_DATA;
+			goto out;
+		}
+		if (more && ++pages >= lim->max_pages) {
+			ao_err("%s: more than %u pages; refusing the answer",
+			    what, lim->max_pages);
 			r = AO_ERR_DATA;
 			goto out;
 		}
@@ -279,7 +315,7 @@ ao_api_find_person(struct ao_api *api, const char *email, char **user_id)
 
 	*user_id = NULL;
 	r = get_all(api, "/api/v1/users?status=all&limit=100&email=", email,
-	    parse_users, &found, "looking up the person", 1);
+	    parse_users, &found, "looking up the person", &LOOKUP_LIMITS, true);
 	if (r != AO_OK)
 		goto out;
 	n = count_matches(&found, email, &idx);
@@ -289,7 +325,8 @@ ao_api_find_person(struct ao_api *api, const char *email, char **user_id)
 		if (!api->dir_loaded) {
 			r = get_all(api, "/api/v1/users?status=all&limit=100",
 			    NULL, parse_users, &api->dir,
-			    "paging the AccessOwl directory", 0);
+			    "paging the AccessOwl directory", &USERS_LIMITS,
+			    false);
 			if (r != AO_OK)
 				goto out;
 			api->dir_loaded = true;
@@ -333,7 +370,7 @@ ao_api_active_states(struct ao_api *api, const char *user_id,
 	memset(out, 0, sizeof(*out));
 	r = get_all(api, "/api/v1/access_states?expand=application&limit=100"
 	    "&grantee_user_id=", user_id, parse_states, &all,
-	    "listing access states", 0);
+	    "listing access states", &STATES_LIMITS, false);
 	if (r != AO_OK)
 		goto out;
 	/* keep the matching rows: move them into out, free the rest */

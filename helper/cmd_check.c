@@ -2,21 +2,75 @@
  * accessowl-helper check: config, permissions, token, service user and one
  * cheap authenticated GET.  Says exactly what is wrong; exit code as for
  * any other command.
+ *
+ * Started as root, it checks twice: as root (what the module's enqueue and
+ * cron runs read), then, after the drop, as the service user, which is
+ * what the systemd units and every background delivery run as: it must be
+ * able to read the config, the token and the CA file, and to write the
+ * spool and the state directory.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "cmd.h"
 #include "err.h"
 #include "log.h"
+#include "out.h"
 #include "run.h"
+
+/* Can we (the service user, after the drop) read path? */
+static int
+check_read(const char *what, const char *path, const char *who,
+    const char *group)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		ao_print("ok: %s %s is readable by %s\n", what, path, who);
+		return AO_OK;
+	}
+	ao_print("FAILED: %s cannot read %s %s (%s): background deliveries "
+	    "will fail; fix: chgrp %s %s && chmod g+r %s\n", who, what, path,
+	    strerror(errno), group, path, path);
+	return AO_ERR_PERM;
+}
+
+/* Can we write dir?  Missing is not a failure: root makes it. */
+static int
+check_write(const char *what, const char *dir, const char *who,
+    const char *user)
+{
+	if (access(dir, W_OK | X_OK) == 0) {
+		ao_print("ok: %s %s is writable by %s\n", what, dir, who);
+		return AO_OK;
+	}
+	if (errno == ENOENT) {
+		ao_print("note: %s %s does not exist yet; the first run as root "
+		    "makes it, or: install -d -m 0700 -o %s -g %s %s\n", what,
+		    dir, user, user, dir);
+		return AO_OK;
+	}
+	ao_print("FAILED: %s cannot write %s %s (%s); fix: chown -R %s:%s %s "
+	    "&& chmod 0700 %s\n", who, what, dir, strerror(errno), user,
+	    user, dir, dir);
+	return AO_ERR_PERM;
+}
 
 int
 cmd_check(const struct ao_opts *o, int argc, char **argv)
 {
 	struct ao_run run;
 	long status = 0;
-	int r;
+	bool root = geteuid() == 0;
+	char who[128];
+	int r, worst = AO_OK;
+	const char *u;
 
 	(void)argv;
 	if (argc > 1) {
@@ -25,21 +79,40 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 	}
 	if ((r = ao_run_open(&run, o->config_path)) != AO_OK)
 		goto out;
-	printf("ok: config %s\n", run.cfg.path);
-	printf("ok: token file %s (owner and mode safe, token well-formed)\n",
+	ao_print("ok: config %s\n", run.cfg.path);
+	ao_print("ok: token file %s (owner and mode safe, token well-formed)\n",
 	    run.cfg.token_file);
 	if (run.have_svc)
-		printf("ok: service user %s (uid %lu)\n", run.cfg.user,
+		ao_print("ok: service user %s (uid %lu)\n", run.cfg.user,
 		    (unsigned long)run.svc_uid);
 	if ((r = ao_run_drop(&run)) != AO_OK)
 		goto out;
+	u = run.cfg.user;
+	if (root)
+		snprintf(who, sizeof(who), "the service user %s", u);
+	else
+		snprintf(who, sizeof(who), "uid %lu", (unsigned long)geteuid());
+	if ((r = check_read("config", run.cfg.path, who, u)) != AO_OK)
+		worst = r;
+	if ((r = check_read("token file", run.cfg.token_file, who, u)) != AO_OK)
+		worst = r;
+	if (run.cfg.ca_file[0] != '\0' &&
+	    (r = check_read("CA file", run.cfg.ca_file, who, u)) != AO_OK)
+		worst = r;
+	if ((r = check_write("spool", run.cfg.spool_dir, who, u)) != AO_OK)
+		worst = r;
+	if ((r = check_write("state directory", run.cfg.state_dir, who,
+	    u)) != AO_OK)
+		worst = r;
 	r = ao_api_ping(&run.api, &status);
 	if (r == AO_OK)
-		printf("ok: AccessOwl API at %s accepted the token (HTTP %ld)\n",
+		ao_print("ok: AccessOwl API at %s accepted the token (HTTP %ld)\n",
 		    run.cfg.api_url, status);
 	else
-		printf("FAILED: AccessOwl API at %s: %s\n", run.cfg.api_url,
+		ao_print("FAILED: AccessOwl API at %s: %s\n", run.cfg.api_url,
 		    ao_strerror(r));
+	if (r == AO_OK)
+		r = worst;
 out:
 	ao_run_close(&run);
 	return r;

@@ -7,8 +7,9 @@
  * (so the module stops starting us for it), a deliverer started detached,
  * and we exit: no network, a few milliseconds.
  *
- * Privileges: shadow and passwd are read as root; the spool and state
- * writes happen after the drop to the service user.
+ * Privileges: the config, passwd, shadow, the faillock tally and
+ * login.defs are read as root; the spool and the state directory (the
+ * service user's) are touched only after the drop to the service user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,7 @@
 #include "event.h"
 #include "identity.h"
 #include "log.h"
+#include "person.h"
 #include "privdrop.h"
 #include "queue.h"
 #include "reason.h"
@@ -44,6 +46,7 @@ struct req {
 	const char *event;
 	char service[64];
 	char rhost[256];
+	long long fine_at;   /* --fine-at: ms since the epoch, 0 if not given */
 };
 
 /* Is the event enabled in the config? */
@@ -130,9 +133,15 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 	return AO_OK;
 }
 
-/* Start `deliver` in a new session and do not wait for it. */
+/*
+ * Where systemd runs, accessowl-deliver.path starts the deliverer in its
+ * sandboxed unit (with its memory limit) as soon as the event lands in
+ * queue/.  Elsewhere start `deliver` ourselves, in a new session, and do
+ * not wait for it: a deliverer started from here would otherwise run in
+ * the login service's cgroup, without the unit's limits.
+ */
 static void
-spawn_deliver(const char *config_path)
+start_delivery(const char *config_path)
 {
 	static char *const envp[] = { NULL };
 	char exe[PATH_MAX];
@@ -140,6 +149,10 @@ spawn_deliver(const char *config_path)
 	pid_t pid;
 	int st;
 
+	if (access("/run/systemd/system/", F_OK) == 0) {
+		ao_debug("systemd runs: accessowl-deliver.path delivers it");
+		return;
+	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
 		ao_warn("cannot find my own executable; delivery waits for "
@@ -178,14 +191,26 @@ parse(int argc, char **argv, struct req *q)
 		{ "event", required_argument, NULL, 'e' },
 		{ "service", required_argument, NULL, 's' },
 		{ "rhost", required_argument, NULL, 'r' },
+		{ "fine-at", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char *end;
 	int c;
 
 	memset(q, 0, sizeof(*q));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "u:e:s:r:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "u:e:s:r:f:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			errno = 0;
+			q->fine_at = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    q->fine_at <= 0) {
+				ao_err("--fine-at wants milliseconds since the "
+				    "epoch");
+				return AO_ERR_USAGE;
+			}
+			break;
 		case 'u': q->user = optarg; break;
 		case 'e': q->event = optarg; break;
 		case 's': ao_sanitize(q->service, sizeof(q->service), optarg); break;
@@ -196,7 +221,7 @@ parse(int argc, char **argv, struct req *q)
 	if (q->user == NULL || q->event == NULL || optind != argc) {
 		fprintf(stderr, "usage: accessowl-helper enqueue --user NAME "
 		    "--event locked|expired|faillock|deleted|manual|nologin "
-		    "[--service S] [--rhost H]\n");
+		    "[--service S] [--rhost H] [--fine-at MS]\n");
 		return AO_ERR_USAGE;
 	}
 	if (!ao_username_ok(q->user)) {
@@ -217,11 +242,11 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	struct passwd *pw;
 	struct req q;
 	enum ao_event evk;
-	char key[AO_EPISODE_KEY_MAX], email[320], id[33];
-	const char *source = "";
+	char key[AO_EPISODE_KEY_MAX], email[AO_EMAIL_MAX], id[33];
+	const char *source = NULL;
 	uid_t su = 0;
 	gid_t sg = 0;
-	bool root = geteuid() == 0, already = false;
+	bool root = geteuid() == 0, already = false, exists;
 	long uid = -1;
 	int r;
 
@@ -233,37 +258,28 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		ao_err("unknown event '%s'", q.event);
 		return AO_ERR_USAGE;
 	}
+	/* as root: the config, passwd, shadow and the faillock tally */
 	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
 		goto out;
 	pw = getpwnam(q.user);
+	exists = pw != NULL;
 	if (pw != NULL)
 		uid = (long)pw->pw_uid;
 	if ((r = recheck(q.user, evk, pw, key, sizeof(key))) != AO_OK)
 		goto out;
-	/* identity now, while GECOS is there; remembered for a later userdel */
+	/* identity now, while GECOS is there (settled against the memory
+	 * after the drop) */
 	if (ao_identity_email(&cfg, q.user, pw ? pw->pw_gecos : NULL, email,
-	    sizeof(email), &source) != AO_OK) {
-		if (ao_record_read(cfg.state_dir, "people", q.user, email,
-		    sizeof(email)) == AO_OK && email[0] != '\0')
-			source = "remembered";
-		else
-			email[0] = '\0';
-	}
+	    sizeof(email), &source) != AO_OK)
+		email[0] = '\0';
 	if (root && (r = ao_service_user(cfg.user, &su, &sg)) != AO_OK)
 		goto out;
 	if ((r = ao_spool_prepare(cfg.spool_dir, root, su, sg)) != AO_OK ||
 	    (r = ao_dir_prepare(cfg.state_dir, root, su, sg)) != AO_OK ||
 	    (r = ao_privdrop(su, sg)) != AO_OK)
 		goto out;
-	if (email[0] != '\0' && strcmp(source, "remembered") != 0) {
-		char known[320];
+	/* as the service user from here: the spool and the state */
 
-		/* a write costs two fsyncs: only when the address changed */
-		if (ao_record_read(cfg.state_dir, "people", q.user, known,
-		    sizeof(known)) != AO_OK || strcmp(known, email) != 0)
-			(void)ao_record_write(cfg.state_dir, "people", q.user,
-			    email);
-	}
 	/* policy: not managed means no event, but the episode is recorded so
 	 * the module does not start us again for it */
 	if (!event_enabled(&cfg, evk) || ao_strlist_has(&cfg.exclude, q.user) ||
@@ -281,9 +297,11 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	ne.episode = key;
 	ne.email = email;
 	ne.source = source;
+	ne.exists = exists;
 	ne.uid = uid;
 	ne.service = q.service;
 	ne.rhost = q.rhost;
+	ne.fine_at = q.fine_at;
 	if ((r = ao_queue_event(&cfg, &ne, &already, id)) != AO_OK)
 		goto out;
 	if (already) {
@@ -291,7 +309,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		    q.user, q.event);
 		goto out;
 	}
-	spawn_deliver(o->config_path);
+	start_delivery(o->config_path);
 out:
 	ao_config_free(&cfg);
 	return r;

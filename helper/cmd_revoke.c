@@ -22,14 +22,17 @@
 #include "err.h"
 #include "identity.h"
 #include "log.h"
+#include "person.h"
+#include "out.h"
 #include "reason.h"
 #include "run.h"
 #include "text.h"
 
 struct target {
 	char user[256];     /* sanitized account name */
-	char email[320];
+	char email[AO_EMAIL_MAX];
 	const char *source; /* which identity rule gave the e-mail */
+	bool exists;        /* the account is in passwd */
 };
 
 /* Local facts, read before the privilege drop. */
@@ -61,19 +64,46 @@ resolve_account(const struct ao_config *cfg, const char *name,
 		    (unsigned long)pw->pw_uid, cfg->min_uid);
 		return AO_ERR_DATA;
 	}
+	t->exists = pw != NULL;
 	if (ao_identity_email(cfg, name, pw ? pw->pw_gecos : NULL, t->email,
-	    sizeof(t->email), &t->source) != AO_OK) {
-		if (pw == NULL)
-			ao_err("no local account %s, and identity.map does not "
-			    "name it; add { user = \"%s\"; email = \"...\"; } "
-			    "to identity.map", name, name);
+	    sizeof(t->email), &t->source) != AO_OK)
+		t->email[0] = '\0';
+	return AO_OK;
+}
+
+/*
+ * After the drop: settle the address against the one remembered for the
+ * account (person.h).  A conflict is refused here: the administrator is
+ * at the terminal and decides with identity.map.
+ */
+static int
+settle_address(const struct ao_config *cfg, const char *name, struct target *t)
+{
+	struct ao_addr a;
+	int r;
+
+	if ((r = ao_person_address(cfg, name, t->email, t->source, "",
+	    t->exists, &a)) != AO_OK)
+		return r;
+	switch (a.how) {
+	case AO_ADDR_NONE:
+		if (!t->exists)
+			ao_err("no local account %s, and neither identity.map "
+			    "nor a remembered address names it; add { user = "
+			    "\"%s\"; email = \"...\"; } to identity.map", name,
+			    name);
 		else
 			ao_err("no e-mail address for account %s: add it to "
-			    "identity.map, put the address in its GECOS field, "
-			    "or set identity.email_domain", name);
+			    "identity.map, or set identity.email_domain", name);
 		return AO_ERR_NOTFOUND;
+	case AO_ADDR_CONFLICT:
+		ao_err("%s", a.error);
+		return AO_ERR_DATA;
+	default:
+		snprintf(t->email, sizeof(t->email), "%s", a.email);
+		t->source = a.source;
+		return AO_OK;
 	}
-	return AO_OK;
 }
 
 static const char *
@@ -97,10 +127,10 @@ dry_run(struct ao_run *run, const struct target *t)
 		return r;
 	if ((r = ao_api_active_states(&run->api, user_id, &st)) == AO_OK) {
 		if (st.n == 0)
-			printf("nothing to revoke: %s (%s) has no active access "
+			ao_print("nothing to revoke: %s (%s) has no active access "
 			    "states in scope\n", t->user, t->email);
 		for (i = 0; i < st.n; i++)
-			printf("would revoke\t%s\tstate %s\n",
+			ao_print("would revoke\t%s\tstate %s\n",
 			    ao_sanitize(app, sizeof(app),
 			    app_label(st.v[i].application_title,
 			    st.v[i].application_id)), st.v[i].id);
@@ -114,11 +144,11 @@ dry_run(struct ao_run *run, const struct target *t)
 static void
 print_outcome(const struct ao_event_rec *ev, const struct target *t)
 {
-	char app[128], err[256];
+	char app[128], err[256], rst[64];
 	size_t i;
 
 	if (ev->listed && ev->nstates == 0)
-		printf("nothing to revoke: %s (%s) has no active access states "
+		ao_print("nothing to revoke: %s (%s) has no active access states "
 		    "in scope\n", t->user, t->email);
 	for (i = 0; i < ev->nstates; i++) {
 		const struct ao_ev_state *s = &ev->states[i];
@@ -127,23 +157,24 @@ print_outcome(const struct ao_event_rec *ev, const struct target *t)
 		ao_sanitize(err, sizeof(err), s->error ? s->error : "");
 		switch (s->status) {
 		case AO_ST_FILED:
-			printf("revoked\t%s\tstate %s\trevocation %s (%s)\n", app,
+			ao_print("revoked\t%s\tstate %s\trevocation %s (%s)\n", app,
 			    s->id, s->revocation_id ? s->revocation_id : "?",
-			    s->revocation_status ? s->revocation_status : "?");
+			    ao_sanitize(rst, sizeof(rst), s->revocation_status ?
+			    s->revocation_status : "?"));
 			break;
 		case AO_ST_EARLIER:
-			printf("filed earlier\t%s\tstate %s\t(AccessOwl had "
+			ao_print("filed earlier\t%s\tstate %s\t(AccessOwl had "
 			    "received this request already)\n", app, s->id);
 			break;
 		case AO_ST_FAILED:
-			printf("failed\t%s\tstate %s\t%s\n", app, s->id, err);
+			ao_print("failed\t%s\tstate %s\t%s\n", app, s->id, err);
 			break;
 		case AO_ST_PENDING:
 			if (err[0])
-				printf("failed\t%s\tstate %s\t%s (queued for "
+				ao_print("failed\t%s\tstate %s\t%s (queued for "
 				    "retry)\n", app, s->id, err);
 			else
-				printf("not sent\t%s\tstate %s\t(stopped after the "
+				ao_print("not sent\t%s\tstate %s\t(stopped after the "
 				    "error above; queued for retry)\n", app, s->id);
 			break;
 		}
@@ -227,7 +258,8 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 		uid = (long)pw->pw_uid;
 	if (!dry && (r = ao_run_prepare_dirs(&run)) != AO_OK)
 		goto out;
-	if ((r = ao_run_drop(&run)) != AO_OK)
+	if ((r = ao_run_drop(&run)) != AO_OK ||
+	    (r = settle_address(&run.cfg, user, &t)) != AO_OK)
 		goto out;
 	r = dry ? dry_run(&run, &t) : revoke_now(&run, &t, uid);
 out:

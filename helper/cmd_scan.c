@@ -42,24 +42,16 @@
 #include "err.h"
 #include "identity.h"
 #include "log.h"
+#include "out.h"
 #include "privdrop.h"
 #include "queue.h"
+#include "scanrec.h"
 #include "spool.h"
 #include "text.h"
 
-/* What we know of one account, now or at the last scan. */
-struct acct {
-	char name[65];
-	long uid;
-	char cond[12];                   /* "none", "locked", "expired" */
-	char key[AO_EPISODE_KEY_MAX];    /* episode key, "" for none */
-	bool nologin;
-	bool unknown;                    /* no shadow entry could be read */
-	char email[320];                 /* "" when no identity rule matched */
-};
-
+/* Accounts (scanrec.h), sorted by name. */
 struct accts {
-	struct acct *v;
+	struct ao_scan_acct *v;
 	size_t n, cap;
 };
 
@@ -71,11 +63,11 @@ struct scan {
 };
 
 static int
-accts_add(struct accts *a, struct acct **out)
+accts_add(struct accts *a, struct ao_scan_acct **out)
 {
 	if (a->n == a->cap) {
 		size_t nc = a->cap ? a->cap * 2 : 256;
-		struct acct *nv = reallocarray(a->v, nc, sizeof(*nv));
+		struct ao_scan_acct *nv = reallocarray(a->v, nc, sizeof(*nv));
 
 		if (nv == NULL)
 			return AO_ERR_NOMEM;
@@ -90,8 +82,8 @@ accts_add(struct accts *a, struct acct **out)
 static int
 cmp_acct(const void *x, const void *y)
 {
-	return strcmp(((const struct acct *)x)->name,
-	    ((const struct acct *)y)->name);
+	return strcmp(((const struct ao_scan_acct *)x)->name,
+	    ((const struct ao_scan_acct *)y)->name);
 }
 
 static const char *
@@ -127,7 +119,7 @@ read_accounts(const struct ao_config *cfg, struct accts *out)
 	while ((pw = getpwent()) != NULL) {
 		struct ao_account_status st;
 		struct spwd *sp;
-		struct acct *a;
+		struct ao_scan_acct *a;
 		const char *src;
 
 		if ((long)pw->pw_uid < cfg->min_uid ||
@@ -150,56 +142,12 @@ read_accounts(const struct ao_config *cfg, struct accts *out)
 		if (ao_identity_email(cfg, pw->pw_name, pw->pw_gecos, a->email,
 		    sizeof(a->email), &src) != AO_OK)
 			a->email[0] = '\0';
+		a->source = src;
 	}
 	endpwent();
 	if (r == AO_OK && out->n > 1)
 		qsort(out->v, out->n, sizeof(out->v[0]), cmp_acct);
 	return r;
-}
-
-/* Record line: "v1\t<uid>\t<cond>\t<key or ->\t<login|nologin>\t<email or ->" */
-static void
-format_record(const struct acct *a, char *out, size_t n)
-{
-	snprintf(out, n, "v1\t%ld\t%s\t%s\t%s\t%s", a->uid, a->cond,
-	    a->key[0] ? a->key : "-", a->nologin ? "nologin" : "login",
-	    a->email[0] ? a->email : "-");
-}
-
-/* Split s on tabs into at most n fields; returns how many. */
-static size_t
-split_tabs(char *s, char **f, size_t n)
-{
-	size_t k = 0;
-
-	while (k < n) {
-		f[k++] = s;
-		if ((s = strchr(s, '\t')) == NULL)
-			break;
-		*s++ = '\0';
-	}
-	return k;
-}
-
-static bool
-parse_record(const char *name, char *line, struct acct *a)
-{
-	char *f[6], *end;
-
-	memset(a, 0, sizeof(*a));
-	if (strlen(name) >= sizeof(a->name) || split_tabs(line, f, 6) != 6 ||
-	    strcmp(f[0], "v1") != 0)
-		return false;
-	memcpy(a->name, name, strlen(name) + 1);
-	errno = 0;
-	a->uid = strtol(f[1], &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	snprintf(a->cond, sizeof(a->cond), "%s", f[2]);
-	snprintf(a->key, sizeof(a->key), "%s", strcmp(f[3], "-") ? f[3] : "");
-	a->nologin = strcmp(f[4], "nologin") == 0;
-	snprintf(a->email, sizeof(a->email), "%s", strcmp(f[5], "-") ? f[5] : "");
-	return true;
 }
 
 /* What the last scan recorded; *exists false on the first run. */
@@ -217,7 +165,7 @@ read_records(const struct ao_config *cfg, struct accts *out, bool *exists)
 		return errno == ENOENT ? AO_OK : AO_ERR_SYSTEM;
 	*exists = true;
 	while ((de = readdir(d)) != NULL) {
-		struct acct *a;
+		struct ao_scan_acct *a;
 
 		if (!ao_username_ok(de->d_name))
 			continue;
@@ -226,7 +174,7 @@ read_records(const struct ao_config *cfg, struct accts *out, bool *exists)
 			continue;
 		if ((r = accts_add(out, &a)) != AO_OK)
 			break;
-		if (!parse_record(de->d_name, line, a)) {
+		if (!ao_scanrec_parse(de->d_name, line, a)) {
 			ao_warn("%s/%s is damaged; the account is treated as "
 			    "new", path, de->d_name);
 			out->n--;
@@ -247,20 +195,25 @@ enabled(const struct ao_config *cfg, const char *event)
 	    (strcmp(event, "nologin") == 0 && cfg->ev_nologin);
 }
 
-/* Queue (or, dry, print) one transition.  AO_OK unless the spool failed. */
+/*
+ * Queue (or, dry, print) one transition.  email/source: the address now;
+ * remembered: the one the record holds.  AO_OK unless the spool failed.
+ */
 static int
-transition(struct scan *s, const struct acct *a, const char *event,
-    const char *key, const char *email)
+transition(struct scan *s, const struct ao_scan_acct *a, const char *event,
+    const char *key, const char *email, const char *source,
+    const char *remembered, bool exists)
 {
 	struct ao_new_event ne;
 	bool already = false;
-	char id[33];
+	char id[33], name[128], ev[32];
 	int r;
 
 	if (!enabled(s->cfg, event))
 		return AO_OK;
 	if (s->dry) {
-		printf("would queue\t%s\t%s\n", a->name, event);
+		ao_print("would queue\t%s\t%s\n", ao_sanitize(name,
+		    sizeof(name), a->name), ao_sanitize(ev, sizeof(ev), event));
 		s->queued++;
 		return AO_OK;
 	}
@@ -269,7 +222,9 @@ transition(struct scan *s, const struct acct *a, const char *event,
 	ne.event = event;
 	ne.episode = key;
 	ne.email = email;
-	ne.source = "scan";
+	ne.source = source;
+	ne.remembered = remembered;
+	ne.exists = exists;
 	ne.uid = a->uid;
 	ne.service = "scan";
 	if ((r = ao_queue_event(s->cfg, &ne, &already, id)) != AO_OK)
@@ -280,21 +235,24 @@ transition(struct scan *s, const struct acct *a, const char *event,
 }
 
 static int
-save(struct scan *s, const struct acct *a)
+save(struct scan *s, const struct ao_scan_acct *a)
 {
 	char line[1024];
 
 	if (s->dry)
 		return AO_OK;
-	format_record(a, line, sizeof(line));
+	ao_scanrec_format(a, line, sizeof(line));
 	return ao_record_write(s->cfg->state_dir, "accounts", a->name, line);
 }
 
 /* One account present now; prev is its record or NULL. */
 static int
-compare(struct scan *s, const struct acct *cur, const struct acct *prev)
+compare(struct scan *s, const struct ao_scan_acct *cur, const struct ao_scan_acct *prev)
 {
 	bool bad_now = strcmp(cur->cond, "none") != 0;
+	const char *mem = prev ? prev->email : "", *use = "";
+	struct ao_scan_acct keep;
+	char name[128], cond[32];
 	int r = AO_OK;
 
 	if (cur->unknown) {
@@ -303,55 +261,69 @@ compare(struct scan *s, const struct acct *cur, const struct acct *prev)
 	}
 	if (prev == NULL) {
 		if (s->baseline && s->initial && bad_now)
-			r = transition(s, cur, cur->cond, cur->key, cur->email);
+			r = transition(s, cur, cur->cond, cur->key, cur->email,
+			    cur->source, "", true);
 		else if (!s->baseline && !s->dry)
 			ao_episode_end(s->cfg, cur->name); /* a reused name */
 	} else {
 		bool bad_then = strcmp(prev->cond, "none") != 0;
 
 		if (!bad_then && bad_now)
-			r = transition(s, cur, cur->cond, cur->key, cur->email);
+			r = transition(s, cur, cur->cond, cur->key, cur->email,
+			    cur->source, mem, true);
 		else if (bad_then && !bad_now) {
 			if (s->dry)
-				printf("episode ends\t%s\t%s\n", cur->name,
-				    prev->cond);
+				ao_print("episode ends\t%s\t%s\n",
+				    ao_sanitize(name, sizeof(name), cur->name),
+				    ao_sanitize(cond, sizeof(cond), prev->cond));
 			else
 				ao_episode_end(s->cfg, cur->name);
 			s->ended++;
 		}
 		if (r == AO_OK && !prev->nologin && cur->nologin && !bad_now)
-			r = transition(s, cur, "nologin", "nologin", cur->email);
+			r = transition(s, cur, "nologin", "nologin", cur->email,
+			    cur->source, mem, true);
 		if (r == AO_OK && prev->nologin && !cur->nologin && !bad_now &&
 		    !s->dry)
 			ao_episode_end(s->cfg, cur->name);
 	}
 	if (r != AO_OK)
 		return r;
-	/* keep the e-mail we knew if the GECOS lost it */
-	if (prev != NULL && cur->email[0] == '\0' && prev->email[0] != '\0') {
-		struct acct keep = *cur;
-
-		snprintf(keep.email, sizeof(keep.email), "%s", prev->email);
-		return save(s, &keep);
+	/*
+	 * The address the record keeps never changes silently: GECOS losing
+	 * it keeps it, GECOS giving another keeps it too (the event, if any,
+	 * waits for the administrator: see person.h).
+	 */
+	keep = *cur;
+	switch (ao_identity_settle(cur->email, cur->source, mem, true, &use)) {
+	case AO_ADDR_CONFLICT:
+		ao_log(LOG_NOTICE, "account %s: GECOS now gives %s, but %s is "
+		    "remembered; kept until identity.map decides", cur->name,
+		    cur->email, mem);
+		/* fall through */
+	default:
+		snprintf(keep.email, sizeof(keep.email), "%s", use);
 	}
-	if (prev == NULL || strcmp(prev->cond, cur->cond) != 0 ||
-	    strcmp(prev->key, cur->key) != 0 || prev->nologin != cur->nologin ||
-	    strcmp(prev->email, cur->email) != 0 || prev->uid != cur->uid)
-		return save(s, cur);
+	if (prev == NULL || strcmp(prev->cond, keep.cond) != 0 ||
+	    strcmp(prev->key, keep.key) != 0 || prev->nologin != keep.nologin ||
+	    strcmp(prev->email, keep.email) != 0 || prev->uid != keep.uid)
+		return save(s, &keep);
 	return AO_OK;
 }
 
 static int
-gone(struct scan *s, const struct acct *prev)
+gone(struct scan *s, const struct ao_scan_acct *prev)
 {
-	char email[320];
+	const char *src = NULL;
+	char now[320];
 	int r;
 
-	snprintf(email, sizeof(email), "%s", prev->email);
-	if (email[0] == '\0' && ao_record_read(s->cfg->state_dir, "people",
-	    prev->name, email, sizeof(email)) != AO_OK)
-		email[0] = '\0';
-	if ((r = transition(s, prev, "deleted", "deleted", email)) != AO_OK)
+	/* no GECOS any more: identity.map (or email_domain) only */
+	if (ao_identity_email(s->cfg, prev->name, NULL, now, sizeof(now),
+	    &src) != AO_OK)
+		now[0] = '\0';
+	if ((r = transition(s, prev, "deleted", "deleted", now, src,
+	    prev->email, false)) != AO_OK)
 		return r;
 	if (!s->dry)
 		(void)ao_record_remove(s->cfg->state_dir, "accounts", prev->name);
@@ -429,7 +401,7 @@ cmd_scan(const struct ao_opts *o, int argc, char **argv)
 	ao_info("scan: %zu accounts, %zu events %s, %zu episodes ended", cur.n,
 	    s.queued, s.dry ? "would be queued" : "queued", s.ended);
 	if (s.dry)
-		printf("%zu accounts scanned; %zu events would be queued%s\n",
+		ao_print("%zu accounts scanned; %zu events would be queued%s\n",
 		    cur.n, s.queued, s.baseline ? " (first scan: baseline)" :
 		    "");
 out:

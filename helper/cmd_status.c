@@ -16,6 +16,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "out.h"
 #include "privdrop.h"
 #include "spool.h"
 #include "text.h"
@@ -54,14 +55,15 @@ print_text(const struct entry *e, size_t n)
 	size_t i, j;
 
 	if (n == 0) {
-		printf("no events\n");
+		ao_print("no events\n");
 		return;
 	}
-	printf("%-16s %-9s %-9s %-19s %-7s %s\n", "ACCOUNT", "EVENT", "QUEUE",
+	ao_print("%-16s %-9s %-9s %-19s %-7s %s\n", "ACCOUNT", "EVENT", "QUEUE",
 	    "SINCE", "STATES", "DETAIL");
 	for (i = 0; i < n; i++) {
 		const struct ao_event_rec *ev = &e[i].ev;
-		char since[32], next[32], user[64], err[256], states[32];
+		char since[32], next[32], user[64], evname[32], err[800];
+		char states[32];
 		size_t done = 0;
 
 		for (j = 0; j < ev->nstates; j++)
@@ -75,21 +77,22 @@ print_text(const struct entry *e, size_t n)
 			snprintf(states, sizeof(states), "-");
 		fmt_time(ev->created, since, sizeof(since));
 		ao_sanitize(user, sizeof(user), ev->user);
+		ao_sanitize(evname, sizeof(evname), ev->event);
 		ao_sanitize(err, sizeof(err), ev->error ? ev->error : "");
-		printf("%-16s %-9s %-9s %-19s %-7s ", user, ev->event,
+		ao_print("%-16s %-9s %-9s %-19s %-7s ", user, evname,
 		    ao_queue_name(e[i].q), since, states);
 		if (e[i].q == AO_Q_QUEUE) {
 			fmt_time(ev->next_attempt, next, sizeof(next));
-			printf("attempts %ld%s%s%s%s", ev->attempts,
+			ao_print("attempts %ld%s%s%s%s", ev->attempts,
 			    ev->next_attempt > now ? ", next " : "",
 			    ev->next_attempt > now ? next : "",
 			    err[0] ? ": " : "", err);
 			if (now - ev->created > AO_ALARM_AGE)
-				printf(" [ALARM: older than 13 days]");
+				ao_print(" [ALARM: older than 13 days]");
 		} else {
-			printf("%s", err);
+			ao_print("%s", err);
 		}
-		printf("\n");
+		ao_print("\n");
 	}
 }
 
@@ -174,7 +177,7 @@ print:
 		r = evs && where ? ao_json_status_dump(evs, where, n, &text) :
 		    AO_ERR_NOMEM;
 		if (r == AO_OK)
-			printf("%s\n", text);
+			ao_print("%s\n", text);
 		free(text);
 		free(evs);
 		free(where);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "identity.h"
 #include "log.h"
 #include "secfile.h"
 
@@ -37,6 +38,7 @@ static const struct key api_keys[] = {
 static const struct key identity_keys[] = {
 	{ "email_domain", K_STR, F(email_domain), 0, 0, NULL },
 	{ "gecos_email", K_BOOL, F(gecos_email), 0, 0, NULL },
+	{ "gecos_domains", K_STRLIST, F(gecos_domains), 0, 0, NULL },
 	{ "map", K_MAP, 0, 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
@@ -291,13 +293,23 @@ badtype:
 	return AO_OK;
 }
 
+/* "example.com": no '@', blank or '/'; "" only when allowed. */
+static bool
+bare_domain(const char *d, bool empty_ok)
+{
+	if (*d == '\0')
+		return empty_ok;
+	return strchr(d, '@') == NULL && strpbrk(d, " \t/") == NULL &&
+	    strchr(d, '.') != NULL;
+}
+
 /* Checks that need more than a type: URLs, paths, names. */
 static int
 validate(struct pctx *p)
 {
 	struct ao_config *c = p->cfg;
 	const char *host;
-	size_t len;
+	size_t len, i;
 
 	if (strncmp(c->api_url, "https://", 8) != 0)
 		return fail(p, NULL, "api.url must start with https:// "
@@ -323,10 +335,18 @@ validate(struct pctx *p)
 	if (c->user[0] == '\0')
 		return fail(p, NULL, "user must name the service user, e.g. "
 		    "\"accessowl\"");
-	if (strchr(c->email_domain, '@') != NULL ||
-	    strpbrk(c->email_domain, " \t/") != NULL)
+	if (!bare_domain(c->email_domain, true))
 		return fail(p, NULL, "identity.email_domain must be a bare "
 		    "domain such as \"example.com\"");
+	for (i = 0; i < c->gecos_domains.n; i++)
+		if (!bare_domain(c->gecos_domains.v[i], false))
+			return fail(p, NULL, "identity.gecos_domains: \"%.100s\" "
+			    "is not a bare domain such as \"example.com\"",
+			    c->gecos_domains.v[i]);
+	if (c->gecos_email && c->gecos_domains.n == 0)
+		return fail(p, NULL, "identity.gecos_email = true needs "
+		    "identity.gecos_domains, the domains whose addresses may "
+		    "be taken from GECOS, e.g. [ \"example.com\" ]");
 	return AO_OK;
 }
 
@@ -335,7 +355,8 @@ ao_config_defaults(struct ao_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = 10;
-	cfg->gecos_email = true;
+	cfg->gecos_email = false;
+	cfg->gecos_trusted = AO_GECOS_OTHER; /* until login.defs says more */
 	cfg->ev_locked = cfg->ev_expired = cfg->ev_deleted = true;
 	cfg->ev_faillock = false;
 	cfg->ev_nologin = false;
@@ -407,6 +428,8 @@ ao_config_load(struct ao_config *cfg, const char *path)
 	r = ao_config_parse(cfg, path, text, err, sizeof(err));
 	if (r != AO_OK)
 		ao_err("%s", err);
+	else if (cfg->gecos_email)
+		cfg->gecos_trusted = ao_gecos_trusted_fields(AO_LOGIN_DEFS);
 	free(text);
 	return r;
 }
@@ -428,6 +451,7 @@ ao_config_free(struct ao_config *cfg)
 		free(cfg->map[i].email);
 	}
 	free(cfg->map);
+	strlist_free(&cfg->gecos_domains);
 	strlist_free(&cfg->applications);
 	strlist_free(&cfg->exclude);
 	free(cfg->spool_dir);

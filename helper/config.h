@@ -35,6 +35,9 @@ struct ao_config {
 	/* identity */
 	char *email_domain;   /* "" = none */
 	bool gecos_email;
+	struct ao_strlist gecos_domains; /* domains GECOS addresses may have */
+	unsigned gecos_trusted; /* AO_GECOS_* bits users cannot change here:
+	                         * set by ao_config_load() from login.defs */
 	struct ao_map_entry *map;
 	size_t nmap;
 	/* scope */

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "identity.h"
 #include "log.h"
+#include "person.h"
 #include "reason.h"
 #include "text.h"
 
@@ -290,12 +291,25 @@ requeue(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
 	if (ev->person_id == NULL) {
 		struct passwd *pw = getpwnam(ev->user);
 		const char *src = NULL;
-		char email[320];
+		char email[AO_EMAIL_MAX];
+		struct ao_addr a;
 
-		if (ao_identity_email(&run->cfg, ev->user, pw ? pw->pw_gecos : NULL,
-		    email, sizeof(email), &src) == AO_OK &&
-		    ((r = ao_set(&ev->email, email)) != AO_OK ||
-		    (r = ao_set(&ev->email_source, src)) != AO_OK))
+		if (ao_identity_email(&run->cfg, ev->user, pw ? pw->pw_gecos :
+		    NULL, email, sizeof(email), &src) != AO_OK)
+			email[0] = '\0';
+		if ((r = ao_person_address(&run->cfg, ev->user, email, src,
+		    ev->email, pw != NULL, &a)) != AO_OK)
+			return r;
+		if (a.how == AO_ADDR_CONFLICT) {
+			/* still undecided: it stays parked, saying why */
+			if ((r = ao_set(&ev->email_unconfirmed, a.unconfirmed)) ||
+			    (r = ao_set(&ev->error, a.error)))
+				return r;
+			return ao_spool_put(sp, AO_Q_PARKED, ev);
+		}
+		if ((r = ao_set(&ev->email, a.email)) != AO_OK ||
+		    (r = ao_set(&ev->email_source, a.source ? a.source : "")) ||
+		    (r = ao_set(&ev->email_unconfirmed, NULL)))
 			return r;
 	}
 	for (i = 0; i < ev->nstates; i++) {

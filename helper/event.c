@@ -54,6 +54,7 @@ ao_event_free(struct ao_event_rec *ev)
 	free(ev->episode);
 	free(ev->email);
 	free(ev->email_source);
+	free(ev->email_unconfirmed);
 	free(ev->host);
 	free(ev->service);
 	free(ev->rhost);

@@ -43,6 +43,8 @@ struct ao_event_rec {
 	char *episode;            /* episode key, "" for manual events */
 	char *email;              /* "" when no identity rule matched */
 	char *email_source;
+	char *email_unconfirmed;  /* a differing address waiting for the
+	                           * administrator (person.h); may be NULL */
 	char *host;
 	char *service;            /* PAM service or command, may be "" */
 	char *rhost;              /* may be "" */

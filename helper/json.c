@@ -96,6 +96,7 @@ list_rows(json_object *root, json_object **rows, struct ao_page *page)
 	memset(page, 0, sizeof(*page));
 	if (json_object_is_type(root, json_type_array)) {
 		*rows = root;
+		page->rows = json_object_array_length(root);
 		return AO_OK;
 	}
 	if (!json_object_is_type(root, json_type_object) ||
@@ -352,6 +353,7 @@ ao_revocation_free(struct ao_revocation *r)
 /* ---- spool events ---------------------------------------------------- */
 
 #include "event.h"
+#include "reason.h"
 
 static int
 add_str(json_object *o, const char *k, const char *v)
@@ -388,6 +390,8 @@ event_obj(const struct ao_event_rec *ev)
 	bad |= add_str(o, "episode", ev->episode);
 	bad |= add_str(o, "email", ev->email);
 	bad |= add_str(o, "email_source", ev->email_source);
+	if (ev->email_unconfirmed != NULL)
+		bad |= add_str(o, "email_unconfirmed", ev->email_unconfirmed);
 	bad |= add_str(o, "host", ev->host);
 	bad |= add_str(o, "service", ev->service);
 	bad |= add_str(o, "rhost", ev->rhost);
@@ -543,6 +547,7 @@ ao_json_event_load(const char *buf, size_t len, struct ao_event_rec *ev)
 {
 	json_object *o = parse(buf, len), *v, *arr;
 	long long ver = 0, uid = 0, attempts = 0;
+	enum ao_event evk;
 	char *id = NULL;
 	size_t i, n;
 	int r = AO_ERR_DATA;
@@ -557,6 +562,8 @@ ao_json_event_load(const char *buf, size_t len, struct ao_event_rec *ev)
 	    (r = load_str(o, "episode", &ev->episode, false)) ||
 	    (r = load_str(o, "email", &ev->email, false)) ||
 	    (r = load_str(o, "email_source", &ev->email_source, false)) ||
+	    (r = load_str(o, "email_unconfirmed", &ev->email_unconfirmed,
+	    true)) ||
 	    (r = load_str(o, "host", &ev->host, false)) ||
 	    (r = load_str(o, "service", &ev->service, false)) ||
 	    (r = load_str(o, "rhost", &ev->rhost, false)) ||
@@ -569,7 +576,8 @@ ao_json_event_load(const char *buf, size_t len, struct ao_event_rec *ev)
 	    (r = load_int(o, "attempts", &attempts)))
 		goto out;
 	r = AO_ERR_DATA;
-	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
+	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 ||
+	    ao_event_parse(ev->event, &evk) != AO_OK)
 		goto out;
 	memcpy(ev->id, id, 33);
 	ev->uid = (long)uid;

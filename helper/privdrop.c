@@ -102,6 +102,14 @@ ao_privdrop(uid_t uid, gid_t gid)
 		    "to go on", (unsigned long)uid);
 		return AO_ERR_PERM;
 	}
+	/* the uid change reset "dumpable" to fs.suid_dumpable: with it at 1,
+	 * the service user could ptrace us and read the token */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
+	    prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		ao_err("cannot make the process undumpable after the privilege "
+		    "drop: %s", strerror(errno));
+		return AO_ERR_PERM;
+	}
 	ao_debug("dropped privileges to uid %lu gid %lu", (unsigned long)uid,
 	    (unsigned long)gid);
 	return AO_OK;

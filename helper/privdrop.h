@@ -5,7 +5,9 @@
  * config, the token, the CA file, shadow data), then calls ao_privdrop()
  * before it opens a socket or parses anything a server wrote.  The drop is
  * permanent (setgroups, setresgid, setresuid) and verified: regaining root
- * must fail, or the helper exits.  Started as another user, the helper keeps
+ * must fail, or the helper exits.  The process is made undumpable again
+ * after the uid change (which resets it to fs.suid_dumpable), so the
+ * service user cannot ptrace it.  Started as another user, the helper keeps
  * that user (nothing to drop) and says so in a debug line.
  */
 #ifndef AO_PRIVDROP_H

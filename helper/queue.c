@@ -9,6 +9,7 @@
 #include "err.h"
 #include "event.h"
 #include "log.h"
+#include "person.h"
 #include "queue.h"
 #include "spool.h"
 #include "text.h"
@@ -19,7 +20,11 @@ ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
 {
 	struct ao_event_rec ev;
 	struct ao_spool sp;
+	struct ao_addr addr;
+	enum ao_queue q = AO_Q_QUEUE;
 	char rec[AO_EPISODE_KEY_MAX + 8], host[HOST_NAME_MAX + 1] = "";
+	long long at = 0;
+	bool opened = false;
 	int r;
 
 	*already = false;
@@ -30,45 +35,60 @@ ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
 	if ((r = ao_random_hex(ev.id, 16)) || (r = ao_set(&ev.user, ne->user)) ||
 	    (r = ao_set(&ev.event, ne->event)) ||
 	    (r = ao_set(&ev.episode, ne->episode)) ||
-	    (r = ao_set(&ev.email, ne->email)) ||
-	    (r = ao_set(&ev.email_source, ne->source)) ||
 	    (r = ao_set(&ev.host, host)) ||
 	    (r = ao_set(&ev.service, ne->service ? ne->service : "")) ||
 	    (r = ao_set(&ev.rhost, ne->rhost ? ne->rhost : "")))
-		goto out_ev;
+		goto out;
 	ev.uid = ne->uid;
 	ev.created = (long long)time(NULL);
 	if ((r = ao_spool_open(cfg->spool_dir, &sp)) != AO_OK)
-		goto out_ev;
+		goto out;
+	opened = true;
 	/* serialise: check-then-write of the episode is atomic */
 	if (flock(sp.rootfd, LOCK_EX) != 0) {
 		r = AO_ERR_SYSTEM;
 		goto out;
 	}
 	if (ne->episode[0] != '\0' &&
-	    ao_record_read(cfg->state_dir, "episodes", ne->user, rec,
-	    sizeof(rec)) == AO_OK && strcmp(rec, ne->episode) == 0) {
+	    ao_record_read_at(cfg->state_dir, "episodes", ne->user, rec,
+	    sizeof(rec), &at) == AO_OK && strcmp(rec, ne->episode) == 0 &&
+	    ne->fine_at <= at) {
 		*already = true;
 		goto out;
 	}
-	if ((r = ao_spool_put(&sp, AO_Q_QUEUE, &ev)) != AO_OK)
+	if ((r = ao_person_address(cfg, ne->user, ne->email, ne->source,
+	    ne->remembered, ne->exists, &addr)) != AO_OK)
+		goto out;
+	if ((r = ao_set(&ev.email, addr.email)) ||
+	    (r = ao_set(&ev.email_source, addr.source ? addr.source : "")))
+		goto out;
+	if (addr.how == AO_ADDR_CONFLICT) {
+		q = AO_Q_PARKED;
+		if ((r = ao_set(&ev.email_unconfirmed, addr.unconfirmed)) ||
+		    (r = ao_set(&ev.error, addr.error)))
+			goto out;
+	}
+	if ((r = ao_spool_put(&sp, q, &ev)) != AO_OK)
 		goto out;
 	if (ne->episode[0] != '\0')
 		r = ao_record_write(cfg->state_dir, "episodes", ne->user,
 		    ne->episode);
 	if (r == AO_OK) {
 		memcpy(id, ev.id, sizeof(ev.id));
-		ao_info("account %s %s (seen by %s%s%s): event %s queued for "
-		    "AccessOwl (person %s)", ne->user, ne->event,
+		ao_info("account %s %s (seen by %s%s%s): event %s %s "
+		    "(person %s)", ne->user, ne->event,
 		    ne->service && ne->service[0] ? ne->service : "-",
 		    ne->rhost && ne->rhost[0] ? ", from " : "",
 		    ne->rhost ? ne->rhost : "", ev.id,
-		    ne->email[0] ? ne->email : "unknown: will be parked");
+		    q == AO_Q_PARKED ? "parked until the administrator "
+		    "confirms the address" : "queued for AccessOwl",
+		    ev.email[0] ? ev.email : "unknown: will be parked");
 	}
 out:
-	(void)flock(sp.rootfd, LOCK_UN);
-	ao_spool_close(&sp);
-out_ev:
+	if (opened) {
+		(void)flock(sp.rootfd, LOCK_UN);
+		ao_spool_close(&sp);
+	}
 	ao_event_free(&ev);
 	return r;
 }
@@ -77,5 +97,4 @@ void
 ao_episode_end(const struct ao_config *cfg, const char *user)
 {
 	(void)ao_record_remove(cfg->state_dir, "episodes", user);
-	(void)ao_record_remove(cfg->state_dir, "spawned", user);
 }

@@ -18,6 +18,7 @@ kind_name(enum ao_file_kind kind)
 	case AO_FILE_CONFIG: return "config file";
 	case AO_FILE_TOKEN:  return "token file";
 	case AO_FILE_CA:     return "CA file";
+	case AO_FILE_SYSTEM: return "system file";
 	}
 	return "file";
 }
@@ -34,7 +35,8 @@ check_stat(const char *path, const struct stat *st, enum ao_file_kind kind,
 		ao_err("%s %s is not a regular file", what, path);
 		return AO_ERR_PERM;
 	}
-	if (kind != AO_FILE_CA && st->st_uid != 0 && st->st_uid != geteuid()) {
+	if (kind != AO_FILE_CA && st->st_uid != 0 &&
+	    (kind == AO_FILE_SYSTEM || st->st_uid != geteuid())) {
 		ao_err("%s %s is owned by uid %lu, not root; fix: chown root %s",
 		    what, path, (unsigned long)st->st_uid, path);
 		return AO_ERR_PERM;
@@ -71,7 +73,8 @@ ao_file_open_checked(const char *path, enum ao_file_kind kind,
 	int fd, r;
 
 	*fdp = -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK); /* a FIFO must not block us: refused below */
 	if (fd < 0) {
 		int e = errno;
 

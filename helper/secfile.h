@@ -18,6 +18,8 @@ enum ao_file_kind {
 	AO_FILE_TOKEN,  /* as CONFIG, and not readable by others than root and
 	                   the service user's group */
 	AO_FILE_CA,     /* any owner, not group/world-writable */
+	AO_FILE_SYSTEM, /* a system file we trust (login.defs): owner root,
+	                   not group/world-writable */
 };
 
 #define AO_SECRET_MAX 4096

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "err.h"
 #include "json.h"
 #include "log.h"
@@ -29,48 +30,18 @@ ao_queue_name(enum ao_queue q)
 	return q < AO_Q_COUNT ? names[q] : "?";
 }
 
-/* mkdir if missing; chown when root; then check we can use it. */
+/*
+ * Root must never act by name inside a directory the service user can
+ * write (it could plant links or FIFOs there, or swap directories).
+ */
 static int
-prepare_one(int parentfd, const char *path, const char *name, bool as_root,
-    uid_t uid, gid_t gid)
+refuse_root(const char *what)
 {
-	struct stat st;
-	int fd;
-
-	if (mkdirat(parentfd, name, 0700) == 0) {
-		if (as_root && fchownat(parentfd, name, uid, gid,
-		    AT_SYMLINK_NOFOLLOW) != 0) {
-			ao_err("cannot chown %s: %s", path, strerror(errno));
-			return AO_ERR_SYSTEM;
-		}
-	} else if (errno != EEXIST) {
-		ao_err("cannot create %s: %s; create it (mode 0700, owned by "
-		    "the service user)", path, strerror(errno));
-		return errno == EACCES ? AO_ERR_PERM : AO_ERR_SYSTEM;
-	}
-	fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		ao_err("%s is not a usable directory: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return AO_ERR_PERM;
-	}
-	close(fd);
-	if (as_root && st.st_uid != uid) {
-		ao_err("%s is owned by uid %lu, not the service user (uid %lu); "
-		    "fix: chown -R %lu:%lu %s", path, (unsigned long)st.st_uid,
-		    (unsigned long)uid, (unsigned long)uid, (unsigned long)gid,
-		    path);
-		return AO_ERR_PERM;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		ao_err("%s is writable by group or others; fix: chmod 0700 %s",
-		    path, path);
-		return AO_ERR_PERM;
-	}
-	return AO_OK;
+	if (geteuid() != 0)
+		return AO_OK;
+	ao_err("refusing to open %s as root: the helper drops to the service "
+	    "user first (this is a bug)", what);
+	return AO_ERR_PERM;
 }
 
 int
@@ -78,7 +49,9 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 {
 	const char *slash = strrchr(dir, '/');
 	char parent[4096];
-	int pfd, r;
+	struct stat pst, st;
+	bool made = false;
+	int pfd = -1, fd = -1, r = AO_ERR_PERM;
 
 	if (slash == NULL || strlen(dir) >= sizeof(parent) || slash[1] == '\0')
 		return AO_ERR_CONFIG;
@@ -88,55 +61,113 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 		strcpy(parent, "/");
 	/* O_PATH: the service user may traverse but not list the parent */
 	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (pfd < 0) {
+	if (pfd < 0 || fstat(pfd, &pst) != 0) {
 		ao_err("cannot open %s (parent of %s): %s", parent, dir,
 		    strerror(errno));
-		return AO_ERR_SYSTEM;
+		r = AO_ERR_SYSTEM;
+		goto out;
 	}
-	r = prepare_one(pfd, dir, slash + 1, as_root, uid, gid);
-	close(pfd);
+	/* root makes and chowns a directory only where nobody else can swap
+	 * it between the two steps: in a parent only root may write */
+	if (as_root && (pst.st_uid != 0 ||
+	    (pst.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		ao_err("%s (parent of %s) is writable by others than root; "
+		    "put %s under a directory only root may write, such as "
+		    "/var/lib", parent, dir, dir);
+		goto out;
+	}
+	if (mkdirat(pfd, slash + 1, 0700) == 0)
+		made = true;
+	else if (errno != EEXIST) {
+		ao_err("cannot create %s: %s; create it (mode 0700, owned by "
+		    "the service user)", dir, strerror(errno));
+		r = errno == EACCES ? AO_ERR_PERM : AO_ERR_SYSTEM;
+		goto out;
+	}
+	fd = openat(pfd, slash + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		ao_err("%s is not a usable directory: %s", dir, strerror(errno));
+		goto out;
+	}
+	/* through the descriptor: the directory we made, nothing else */
+	if (made && as_root) {
+		if (fchown(fd, uid, gid) != 0) {
+			ao_err("cannot chown %s: %s", dir, strerror(errno));
+			r = AO_ERR_SYSTEM;
+			goto out;
+		}
+		st.st_uid = uid;
+	}
+	if (as_root && st.st_uid != uid) {
+		ao_err("%s is owned by uid %lu, not the service user (uid %lu); "
+		    "fix: chown -R %lu:%lu %s", dir, (unsigned long)st.st_uid,
+		    (unsigned long)uid, (unsigned long)uid, (unsigned long)gid,
+		    dir);
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		ao_err("%s is writable by group or others; fix: chmod 0700 %s",
+		    dir, dir);
+		goto out;
+	}
+	r = AO_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (pfd >= 0)
+		close(pfd);
 	return r;
 }
 
 int
 ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 {
-	char path[4200];
-	int fd, r, q;
+	/* queue/, parked/ and done/ are made by ao_spool_open(), after the
+	 * privilege drop */
+	return ao_dir_prepare(dir, as_root, uid, gid);
+}
 
-	if ((r = ao_dir_prepare(dir, as_root, uid, gid)) != AO_OK)
-		return r;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return AO_ERR_SYSTEM;
-	for (q = 0; q < AO_Q_COUNT && r == AO_OK; q++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, qdir[q]);
-		r = prepare_one(fd, path, qdir[q], as_root, uid, gid);
-	}
-	close(fd);
-	return r;
+/* dfd/name as a directory, made (0700) if missing and create; or -1. */
+static int
+open_sub(int dfd, const char *name, bool create)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT && create &&
+	    (mkdirat(dfd, name, 0700) == 0 || errno == EEXIST))
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	return fd;
 }
 
 int
 ao_spool_open(const char *dir, struct ao_spool *sp)
 {
+	struct stat st;
 	int q;
 
 	for (q = 0; q < AO_Q_COUNT; q++)
 		sp->fd[q] = -1;
 	sp->lockfd = -1;
+	sp->rootfd = -1;
+	if (refuse_root(dir) != AO_OK)
+		return AO_ERR_PERM;
 	sp->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sp->rootfd < 0)
 		goto fail;
-	for (q = 0; q < AO_Q_COUNT; q++) {
-		sp->fd[q] = openat(sp->rootfd, qdir[q], O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC);
-		if (sp->fd[q] < 0)
+	for (q = 0; q < AO_Q_COUNT; q++)
+		if ((sp->fd[q] = open_sub(sp->rootfd, qdir[q], true)) < 0)
 			goto fail;
-	}
 	sp->lockfd = openat(sp->rootfd, ".lock", O_RDWR | O_CREAT |
-	    O_NOFOLLOW | O_CLOEXEC, 0600);
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (sp->lockfd < 0)
 		goto fail;
+	if (fstat(sp->lockfd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
 	return AO_OK;
 fail:
 	ao_err("cannot open the spool %s: %s; check that it exists and "
@@ -243,6 +274,24 @@ ao_spool_put(struct ao_spool *sp, enum ao_queue q,
 	return r;
 }
 
+/* Open dfd/name for reading if it is a regular file; never blocks. */
+static int
+open_regular(int dfd, const char *name)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 int
 ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
     struct ao_event_rec *ev)
@@ -254,9 +303,8 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 	/* ev is always initialised: callers free it whatever we return */
 	if ((r = ao_event_init(ev)) != AO_OK)
 		return r;
-	fd = openat(sp->fd[q], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_SYSTEM;
+	if ((fd = open_regular(sp->fd[q], name)) < 0)
+		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
 	if ((r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len)) == AO_OK)
 		r = ao_json_event_load(buf, len, ev);
 	free(buf);
@@ -351,13 +399,14 @@ record_dir(const char *state_dir, const char *sub, bool create)
 {
 	int sfd, fd;
 
+	if (refuse_root(state_dir) != AO_OK) {
+		errno = EPERM;
+		return -1;
+	}
 	if ((sfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) < 0)
 		return -1;
-	fd = openat(sfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create && mkdirat(sfd, sub, 0700) == 0)
-		fd = openat(sfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+	fd = open_sub(sfd, sub, create);
 	close(sfd);
 	return fd;
 }
@@ -366,16 +415,34 @@ int
 ao_record_read(const char *state_dir, const char *sub, const char *user,
     char *out, size_t outsz)
 {
+	return ao_record_read_at(state_dir, sub, user, out, outsz, NULL);
+}
+
+int
+ao_record_read_at(const char *state_dir, const char *sub, const char *user,
+    char *out, size_t outsz, long long *mtime_ms)
+{
+	struct stat st;
 	ssize_t n;
 	int dfd, fd;
 
 	out[0] = '\0';
+	if (!ao_username_ok(user))
+		return AO_ERR_NOTFOUND;
 	if ((dfd = record_dir(state_dir, sub, false)) < 0)
 		return AO_ERR_NOTFOUND;
-	fd = openat(dfd, user, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_regular(dfd, user);
 	close(dfd);
 	if (fd < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_SYSTEM;
+		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
+	if (mtime_ms != NULL) {
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			return AO_ERR_SYSTEM;
+		}
+		*mtime_ms = (long long)st.st_mtim.tv_sec * 1000 +
+		    st.st_mtim.tv_nsec / 1000000;
+	}
 	do
 		n = read(fd, out, outsz - 1);
 	while (n < 0 && errno == EINTR);
@@ -394,6 +461,10 @@ ao_record_write(const char *state_dir, const char *sub, const char *user,
 	char buf[1024];
 	int dfd, r;
 
+	if (!ao_username_ok(user)) {
+		ao_err("cannot keep a record for an account named like that");
+		return AO_ERR_DATA;
+	}
 	if ((dfd = record_dir(state_dir, sub, true)) < 0) {
 		ao_err("cannot open %s/%s: %s", state_dir, sub, strerror(errno));
 		return AO_ERR_SYSTEM;
@@ -412,7 +483,8 @@ ao_record_remove(const char *state_dir, const char *sub, const char *user)
 {
 	int dfd, r = AO_OK;
 
-	if ((dfd = record_dir(state_dir, sub, false)) < 0)
+	if (!ao_username_ok(user) ||
+	    (dfd = record_dir(state_dir, sub, false)) < 0)
 		return AO_OK;
 	if (unlinkat(dfd, user, 0) != 0 && errno != ENOENT)
 		r = AO_ERR_SYSTEM;

@@ -7,13 +7,18 @@
  *   <spool_dir>/done/...                    delivered, kept for `status`
  *   <spool_dir>/.lock                       held by the one deliverer
  *   <state_dir>/episodes/<user>             key of the episode queued last
- *   <state_dir>/people/<user>               e-mail resolved for the account
+ *   <state_dir>/people/<user>               e-mail remembered for the account
  *                                           (a deleted account has no GECOS)
  *
  * Every write is temp file (O_EXCL|O_NOFOLLOW) + fsync + rename + fsync of
  * the directory, relative to a directory fd opened with O_NOFOLLOW, so a
  * crash leaves the old or the new file, never a torn one, and no symlink
- * planted in the directory is followed.
+ * planted in the directory is followed.  Reads take regular files only and
+ * never block (O_NONBLOCK: a planted FIFO is refused, not waited on).
+ *
+ * Trust: these directories belong to the service user, which talks to the
+ * network and may be compromised.  Everything here runs after the privilege
+ * drop; opening the spool or a record as root is refused.
  */
 #ifndef AO_SPOOL_H
 #define AO_SPOOL_H
@@ -36,14 +41,22 @@ struct ao_spool {
 const char *ao_queue_name(enum ao_queue q);
 
 /*
- * Make dir (and, for the spool, its subdirectories) if missing, mode 0700;
- * when running as root, owned by uid/gid.  Logs and returns an error with
- * the fix when dir cannot be made or used.
+ * Make dir if missing (mode 0700; as root, owned by uid/gid), or check it:
+ * owned by uid when as_root, not writable by group or others.  As root,
+ * only where the parent is root's and writable by nobody else, and the
+ * chown goes through the descriptor of the directory just made.  Only the
+ * top level: subdirectories are made after the privilege drop, as the
+ * service user (ao_spool_open, the record functions).  Logs and returns
+ * an error with the fix when dir cannot be made or used.
  */
 int ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid);
 int ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid);
 
-/* Open the spool (it must exist).  Pair with ao_spool_close(). */
+/*
+ * Open the spool (it must exist), making queue/, parked/ and done/ if
+ * missing.  Refused as root: root never works by name in a directory the
+ * service user owns.  Pair with ao_spool_close().
+ */
 int ao_spool_open(const char *dir, struct ao_spool *sp);
 void ao_spool_close(struct ao_spool *sp);
 
@@ -71,10 +84,14 @@ int ao_durable_write(int dirfd, const char *name, const char *data,
 
 /*
  * Small records in <state_dir>/<sub>/<user>: read the first line into out
- * (AO_ERR_NOTFOUND when absent), write, remove.
+ * (AO_ERR_NOTFOUND when absent, AO_ERR_DATA when not a regular file),
+ * write, remove.
  */
 int ao_record_read(const char *state_dir, const char *sub, const char *user,
     char *out, size_t outsz);
+/* As ao_record_read(); also when it was written (ms since the epoch). */
+int ao_record_read_at(const char *state_dir, const char *sub,
+    const char *user, char *out, size_t outsz, long long *mtime_ms);
 int ao_record_write(const char *state_dir, const char *sub, const char *user,
     const char *line);
 int ao_record_remove(const char *state_dir, const char *sub,

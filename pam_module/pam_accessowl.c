@@ -14,18 +14,25 @@
  *   and a helper that overstays is killed and reaped.
  * - The child gets a fixed helper path, an empty environment, stdin/out/err
  *   on /dev/null and no other fd.
- * - One episode, one spawn: the helper records each queued episode in
- *   <state_dir>/episodes/<user>; while that record matches the account's
- *   current condition no helper is started.  A failing helper is retried at
- *   most once per SPAWN_INTERVAL per episode (<state_dir>/spawned/<user>).
- *   Seeing the account no longer locked or expired ends the episode
- *   (the record is removed), so a later lock is a new episode.
+ * - One episode, one spawn: the module keeps its own record per account in
+ *   run_dir (default /run/accessowl: root's, made by tmpfiles.d or here,
+ *   and never a directory the service user can write; see record_get()).
+ *   While it says the helper took this episode, no helper is started; a
+ *   failing helper is retried at most once per SPAWN_INTERVAL.  Seeing the
+ *   account neither locked nor expired ends the episode; the next lock is
+ *   handed over with --fine-at, so the helper knows it is new even when it
+ *   has the same key (the same hash).  /run is empty after a reboot: the
+ *   first attempt then starts the helper once, which knows the episode.
+ * - Root never opens anything in the helper's spool or state directories:
+ *   those belong to the service user, which talks to the network and is
+ *   assumed compromisable (design.md, "Trust boundaries").
  * - A pam_faillock lockout is reported as event "faillock" (one episode per
  *   lockout, key "faillock"); the helper files it only when
  *   events.faillock is on, because anyone can cause a lockout.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <shadow.h>
 #include <signal.h>
@@ -34,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -55,21 +63,21 @@
 #ifndef AO_CONFIG_PATH
 #define AO_CONFIG_PATH "/etc/accessowl/accessowl.conf"
 #endif
-#ifndef AO_STATE_DIR
-#define AO_STATE_DIR "/var/lib/accessowl"
+#ifndef AO_RUN_DIR
+#define AO_RUN_DIR "/run/accessowl"
 #endif
 
 /* Built with -fvisibility=hidden; the version script lists the same. */
 #define AO_EXPORT __attribute__((visibility("default")))
 
 #define HELPER_TIMEOUT_MS 1000
-#define SPAWN_INTERVAL 60      /* seconds between spawns for one user */
+#define SPAWN_INTERVAL 60      /* seconds between spawns for one episode */
 #define NSS_BUF 16384
 
 struct opts {
 	const char *helper;
 	const char *config;
-	const char *state_dir;
+	const char *run_dir;
 	bool debug;
 };
 
@@ -80,18 +88,23 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct opts *o)
 
 	o->helper = AO_HELPER_PATH;
 	o->config = AO_CONFIG_PATH;
-	o->state_dir = AO_STATE_DIR;
+	o->run_dir = AO_RUN_DIR;
 	o->debug = false;
 	for (i = 0; i < argc; i++) {
 		if (strncmp(argv[i], "helper=", 7) == 0 && argv[i][7] == '/')
 			o->helper = argv[i] + 7;
 		else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
 			o->config = argv[i] + 7;
-		else if (strncmp(argv[i], "state_dir=", 10) == 0 &&
-		    argv[i][10] == '/')
-			o->state_dir = argv[i] + 10;
+		else if (strncmp(argv[i], "run_dir=", 8) == 0 &&
+		    argv[i][8] == '/' && argv[i][9] != '\0')
+			o->run_dir = argv[i] + 8;
 		else if (strcmp(argv[i], "debug") == 0)
 			o->debug = true;
+		else if (strncmp(argv[i], "state_dir=", 10) == 0)
+			pam_syslog(pamh, LOG_WARNING, "state_dir= is obsolete "
+			    "and ignored (the module keeps its records in "
+			    "run_dir, %s); remove it from the PAM line",
+			    AO_RUN_DIR);
 		else {
 			char clean[128];
 
@@ -104,110 +117,186 @@ parse_args(pam_handle_t *pamh, int argc, const char **argv, struct opts *o)
 
 #define DEBUG(...) do { if (o->debug) pam_syslog(pamh, LOG_DEBUG, __VA_ARGS__); } while (0)
 
-/* Open <state_dir>/<sub> as a directory without following a final link. */
-static int
-open_subdir(const char *state_dir, const char *sub, bool create)
+/*
+ * The uid this process really runs as: root in every PAM host that gets
+ * past observe()'s geteuid() check.  Read from the kernel's auxiliary
+ * vector so that the no-root test harness (uid_wrapper fakes geteuid())
+ * checks ownership against the user it really is.
+ */
+static uid_t
+self_uid(void)
 {
-	int dfd, fd;
-
-	dfd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -1;
-	fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && create &&
-	    mkdirat(dfd, sub, 0700) == 0)
-		fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-	close(dfd);
-	return fd;
+	return (uid_t)getauxval(AT_EUID);
 }
 
-/* Does the helper's record say this episode is queued already? */
+/* A directory only we may change: ours, not writable by group or others. */
 static bool
-episode_recorded(const struct opts *o, const char *user, const char *key)
+dir_private(int fd)
 {
-	char buf[AO_EPISODE_KEY_MAX + 2];
-	ssize_t n;
-	int dfd, fd;
-	size_t klen = strlen(key);
+	struct stat st;
 
-	if ((dfd = open_subdir(o->state_dir, "episodes", false)) < 0)
-		return false;
-	fd = openat(dfd, user, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	close(dfd);
-	if (fd < 0)
-		return false;
-	do
-		n = read(fd, buf, sizeof(buf) - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return (size_t)n >= klen && memcmp(buf, key, klen) == 0 &&
-	    (buf[klen] == '\0' || buf[klen] == '\n');
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == self_uid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 /*
- * The account is fine again: the episode, if any, is over, and so is the
- * spawn bound (a relock with the same hash has the same key, yet is new).
+ * Open run_dir, making it (0700) if missing and create is set.  Both it
+ * and its parent must be ours and not writable by anyone else, so that
+ * nobody can plant, link or swap what we then open, write and unlink by
+ * name.  -1 when it cannot be used (logged when create is set).
+ */
+static int
+open_run_dir(pam_handle_t *pamh, const struct opts *o, bool create)
+{
+	char parent[PATH_MAX];
+	const char *base = strrchr(o->run_dir, '/');
+	size_t plen = (size_t)(base - o->run_dir);
+	int pfd = -1, fd = -1;
+
+	if (plen >= sizeof(parent) || base[1] == '\0')
+		goto bad;
+	memcpy(parent, o->run_dir, plen);
+	parent[plen] = '\0';
+	pfd = open(plen ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || !dir_private(pfd))
+		goto bad;
+	fd = openat(pfd, base + 1, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !create)
+		goto out;
+	if (fd < 0 && errno == ENOENT &&
+	    (mkdirat(pfd, base + 1, 0700) == 0 || errno == EEXIST))
+		fd = openat(pfd, base + 1, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && dir_private(fd))
+		goto out;
+bad:
+	/* quiet for fine accounts: that would be every login */
+	if (create)
+		pam_syslog(pamh, LOG_WARNING, "cannot use %s for the module's "
+		    "records (it and its parent must be root's and not "
+		    "writable by group or others): the helper is started at "
+		    "every attempt of a locked account", o->run_dir);
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+out:
+	if (pfd >= 0)
+		close(pfd);
+	return fd;
+}
+
+/*
+ * One record per account: "<key> <state> <fine_at>\n".  state "queued":
+ * the helper took episode key; "tried": it was started for key at the
+ * file's mtime and failed; "fine" (key "-"): the account was seen neither
+ * locked nor expired.  fine_at: when it was last seen fine after an
+ * episode (milliseconds since the epoch, 0 if not since the records
+ * began), which tells the helper that a lock with an old key is a new
+ * episode (see `enqueue --fine-at`).
+ */
+enum rec_state { REC_NONE, REC_FINE, REC_TRIED, REC_QUEUED };
+
+struct rec {
+	enum rec_state state;
+	char key[AO_EPISODE_KEY_MAX];
+	long long fine_at;
+	time_t mtime;
+};
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The record of user; state REC_NONE when absent or unreadable. */
+static void
+record_get(int dfd, const char *user, struct rec *rc)
+{
+	static const char *const names[] = { "", "fine", "tried", "queued" };
+	char buf[AO_EPISODE_KEY_MAX + 48], *sp1, *sp2, *end;
+	struct stat st;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	memset(rc, 0, sizeof(*rc));
+	fd = openat(dfd, user, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || buf[n - 1] != '\n')
+		goto out;
+	buf[n - 1] = '\0';
+	if ((sp1 = strchr(buf, ' ')) == NULL ||
+	    (sp2 = strchr(sp1 + 1, ' ')) == NULL ||
+	    (size_t)(sp1 - buf) >= sizeof(rc->key))
+		goto out;
+	*sp1 = *sp2 = '\0';
+	errno = 0;
+	rc->fine_at = strtoll(sp2 + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || rc->fine_at < 0)
+		goto out;
+	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(sp1 + 1, names[i]) == 0)
+			rc->state = (enum rec_state)i;
+	memcpy(rc->key, buf, (size_t)(sp1 - buf) + 1);
+	rc->mtime = st.st_mtime;
+out:
+	close(fd);
+}
+
+/* Replace user's record (temp file, then rename). */
+static void
+record_put(int dfd, const char *user, const char *key, const char *state,
+    long long fine_at)
+{
+	char tmp[128], line[AO_EPISODE_KEY_MAX + 48];
+	int fd, n;
+
+	n = snprintf(line, sizeof(line), "%s %s %lld\n", key, state, fine_at);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", user, (long)getpid());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (write(fd, line, (size_t)n) != n || close(fd) != 0 ||
+	    renameat(dfd, tmp, dfd, user) != 0)
+		(void)unlinkat(dfd, tmp, 0);
+}
+
+/*
+ * The account is fine again: an episode we knew of is over.  Recorded,
+ * not just forgotten: a relock often has the same key (the same hash), and
+ * the helper must learn that it is a new episode.  Accounts we never saw
+ * locked or expired have no record and cost one failed open.
  */
 static void
 episode_end(pam_handle_t *pamh, const struct opts *o, const char *user)
 {
-	static const char *const subs[] = { "episodes", "spawned" };
-	size_t i;
+	struct rec rc;
+	int dfd;
 
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		int dfd = open_subdir(o->state_dir, subs[i], false);
-
-		if (dfd < 0)
-			continue;
-		if (unlinkat(dfd, user, 0) == 0 && i == 0)
-			DEBUG("account %s is no longer locked or expired: "
-			    "episode ended", user);
-		close(dfd);
+	if ((dfd = open_run_dir(pamh, o, false)) < 0)
+		return;
+	record_get(dfd, user, &rc);
+	if (rc.state != REC_NONE && rc.state != REC_FINE) {
+		record_put(dfd, user, "-", "fine", now_ms());
+		DEBUG("account %s is no longer locked or expired: episode "
+		    "ended", user);
 	}
-}
-
-/*
- * Rate bound for a helper that fails: true (and the stamp renewed) unless
- * the helper was started for this same episode less than SPAWN_INTERVAL
- * seconds ago.  A new episode (another key) is never held back: it takes
- * an administrator's change, so it cannot come in floods.
- */
-static bool
-spawn_allowed(const struct opts *o, const char *user, const char *key)
-{
-	char buf[AO_EPISODE_KEY_MAX + 1];
-	size_t klen = strlen(key);
-	struct stat st;
-	ssize_t n = -1;
-	int dfd, fd;
-	bool ok = true;
-
-	if ((dfd = open_subdir(o->state_dir, "spawned", true)) < 0)
-		return true; /* no state dir: the helper will say why */
-	fd = openat(dfd, user, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK, 0600);
-	if (fd < 0)
-		goto out;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		do
-			n = read(fd, buf, sizeof(buf) - 1);
-		while (n < 0 && errno == EINTR);
-		if (n == (ssize_t)klen && memcmp(buf, key, klen) == 0 &&
-		    time(NULL) - st.st_mtime < SPAWN_INTERVAL &&
-		    st.st_mtime <= time(NULL))
-			ok = false;
-	}
-	if (ok && ftruncate(fd, 0) == 0 &&
-	    pwrite(fd, key, klen, 0) == (ssize_t)klen)
-		(void)futimens(fd, NULL);
-	close(fd);
-out:
 	close(dfd);
-	return ok;
 }
 
 /* In the child: clean state, then exec the helper.  Never returns. */
@@ -308,7 +397,9 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	char *buf = NULL, svc[64], rhost[256];
 	const char *user, *s;
 	struct argv av;
-	int status = 0;
+	struct rec rc;
+	long long fine_at = 0;
+	int status = 0, dfd = -1;
 
 	memset(&av, 0, sizeof(av));
 
@@ -353,14 +444,29 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 		DEBUG("%s: %s is neither locked nor expired", hook, user);
 		goto out;
 	}
-	if (episode_recorded(o, user, st.key)) {
-		DEBUG("%s: %s is %s; already handed over", hook, user, st.event);
-		goto out;
-	}
-	if (!spawn_allowed(o, user, st.key)) {
-		DEBUG("%s: %s is %s; helper started less than %d s ago", hook,
-		    user, st.event, SPAWN_INTERVAL);
-		goto out;
+	dfd = open_run_dir(pamh, o, true);
+	if (dfd >= 0) {
+		record_get(dfd, user, &rc);
+		if (rc.state == REC_FINE) {
+			fine_at = rc.fine_at;
+		} else if (strcmp(rc.key, st.key) != 0) {
+			/* another episode: whatever we knew is stale */
+		} else if (rc.state == REC_QUEUED) {
+			DEBUG("%s: %s is %s; already handed over", hook, user,
+			    st.event);
+			goto out;
+		} else if (rc.state == REC_TRIED) {
+			fine_at = rc.fine_at;
+			if (time(NULL) - rc.mtime < SPAWN_INTERVAL &&
+			    rc.mtime <= time(NULL)) {
+				DEBUG("%s: %s is %s; helper started less than "
+				    "%d s ago", hook, user, st.event,
+				    SPAWN_INTERVAL);
+				goto out;
+			}
+		}
+		/* stamped first: a parallel login does not start another */
+		record_put(dfd, user, st.key, "tried", fine_at);
 	}
 	/* execve wants writable strings: build argv in one buffer */
 	if (argv_add(&av, "accessowl-helper") || argv_add(&av, "-c") ||
@@ -376,17 +482,28 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	    (argv_add(&av, "--rhost") ||
 	    argv_add(&av, ao_sanitize(rhost, sizeof(rhost), s))))
 		goto out;
+	if (fine_at > 0) {
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld", fine_at);
+		if (argv_add(&av, "--fine-at") || argv_add(&av, num))
+			goto out;
+	}
 	if (run_helper(pamh, o, av.v, &status) != 0)
 		goto out;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		pam_syslog(pamh, LOG_INFO, "account %s is %s: handed to "
 		    "accessowl-helper", user, st.event);
-	else
+		if (dfd >= 0)
+			record_put(dfd, user, st.key, "queued", 0);
+	} else
 		pam_syslog(pamh, LOG_WARNING, "account %s is %s, but "
 		    "accessowl-helper enqueue failed (%s %d); see its log",
 		    user, st.event, WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 out:
+	if (dfd >= 0)
+		close(dfd);
 	explicit_bzero(buf, NSS_BUF);
 	free(buf);
 }

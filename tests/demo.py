@@ -76,8 +76,7 @@ def as_root(tmp, env, fake):
                        gecos="Alice Smith,,,,alice@example.com")
         say(f"   useradd alice, GECOS 'Alice Smith,,,,alice@example.com'; "
             f"password field: {system.shadow('alice')[1][:12]}...")
-        args = (f"helper={HELPER} config={env.config_path} "
-                f"state_dir={env.state}")
+        args = f"helper={HELPER} config={env.config_path}"
         lines = ["auth     required pam_permit.so",
                  f"account  optional {MODULE} {args}",
                  "account  required pam_unix.so",
@@ -144,8 +143,12 @@ def main():
             f"{', '.join(t for t, _ in APPS)} (and one access that ended)")
 
         step(2, "Configuration and token, then `accessowl-helper check`")
+        # the address comes from the GECOS "other" field, which users
+        # cannot change with chfn, and only in a domain listed here
         env = Env(tmp, certs, fake, token,
-                  user="nobody" if os.geteuid() == 0 else None)
+                  user="nobody" if os.geteuid() == 0 else None,
+                  identity='gecos_email = true; '
+                           'gecos_domains = [ "example.com" ];')
         say(f"   config {env.config_path}, token in its own 0640 file")
         show(helper(env, "check").stdout)
 

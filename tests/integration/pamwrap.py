@@ -89,7 +89,7 @@ exec {HELPER} "$@"
 
     def service(self, name, with_module=True, account_final="pam_permit.so"):
         args = (f"helper={self.wrapper} config={self.env.config_path} "
-                f"state_dir={self.env.state} debug")
+                f"run_dir={self.env.tmp}/run debug")
         lines = ["auth required pam_permit.so"]
         if with_module:
             lines.append(f"account optional {MODULE} {args}")

@@ -28,8 +28,7 @@ class Host:
         self.wrapper.write_text(f'#!/bin/sh\necho "$@" >> {self.spawns}\n'
                                 f'exec {HELPER} "$@"\n')
         os.chmod(self.wrapper, 0o755)
-        self.args = (f"helper={self.wrapper} config={e.config_path} "
-                     f"state_dir={e.state}")
+        self.args = f"helper={self.wrapper} config={e.config_path}"
         write_pam_service(self.sys, "aotest", [
             "auth required pam_permit.so",
             f"account optional {MODULE} {self.args}",

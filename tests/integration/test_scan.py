@@ -49,7 +49,8 @@ def scanner(fake, env, tmp_path):
     require("faketime")
     f = fake(people(*NAMES))
     # identity from GECOS only: a deleted account must be remembered
-    e = env(f, extra="events: { nologin = true; };")
+    e = env(f, extra="events: { nologin = true; };",
+            identity='gecos_email = true; gecos_domains = [ "example.com" ];')
     s = Scanner(tmp_path, f, e)
     for n in NAMES:
         s.sys.useradd(n, password="pw-" + n, gecos=f"{n.title()},,,,{n}@example.com")

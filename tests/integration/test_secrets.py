@@ -81,11 +81,17 @@ def test_runs_as_service_user_after_reading_root_only_token(fake, env):
     uid = [l.split()[1:] for l in st if l.startswith("Uid:")][0]
     gid = [l.split()[1:] for l in st if l.startswith("Gid:")][0]
     groups = [l.split()[1:] for l in st if l.startswith("Groups:")][0]
+    # undumpable after the uid change (which resets it to fs.suid_dumpable):
+    # /proc/PID then belongs to root, and the service user cannot ptrace
+    # the process that holds the token.  This only tells the fix apart
+    # where fs.suid_dumpable is not 0 (the kernel's default is 0).
+    owner = os.stat(f"/proc/{proc.pid}/status").st_uid
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert uid == ["65534"] * 4, uid
     assert gid == ["65534"] * 4, gid
     assert groups == ["65534"], groups
+    assert owner == 0
 
 
 def test_missing_service_user_is_78(fake, env):

@@ -30,7 +30,8 @@ defaults(void **state)
 	assert_string_equal(c.token_file, "/etc/accessowl/token");
 	assert_string_equal(c.ca_file, "");
 	assert_int_equal(c.timeout, 10);
-	assert_true(c.gecos_email);
+	assert_false(c.gecos_email);   /* users may change parts of GECOS */
+	assert_int_equal(c.gecos_domains.n, 0);
 	assert_true(c.ev_locked && c.ev_expired && c.ev_deleted);
 	assert_false(c.ev_faillock);
 	assert_false(c.ev_nologin);
@@ -61,6 +62,7 @@ sample_is_defaults(void **state)
 	assert_int_equal(c.timeout, d.timeout);
 	assert_string_equal(c.email_domain, d.email_domain);
 	assert_int_equal(c.gecos_email, d.gecos_email);
+	assert_int_equal(c.gecos_domains.n, d.gecos_domains.n);
 	assert_int_equal(c.nmap, 0);
 	assert_int_equal(c.applications.n, 0);
 	assert_int_equal(c.ev_locked, d.ev_locked);
@@ -86,7 +88,8 @@ full(void **state)
 	static const char text[] =
 	    "api: { url = \"https://127.0.0.1:8443/\"; timeout = 3;\n"
 	    "  token_file = \"/tmp/t\"; ca_file = \"/tmp/ca.pem\"; };\n"
-	    "identity: { email_domain = \"example.com\"; gecos_email = false;\n"
+	    "identity: { email_domain = \"example.com\"; gecos_email = true;\n"
+	    "  gecos_domains = [ \"example.com\", \"Corp.Example.org\" ];\n"
 	    "  map = ( { user = \"alice\"; email = \"alice.smith@example.com\"; },\n"
 	    "          { user = \"bob\"; email = \"b@example.org\"; } ); };\n"
 	    "scope: { applications = [ \"app-1\", \"app-2\" ]; };\n"
@@ -100,7 +103,8 @@ full(void **state)
 	assert_string_equal(c.api_url, "https://127.0.0.1:8443"); /* slash cut */
 	assert_int_equal(c.timeout, 3);
 	assert_string_equal(c.ca_file, "/tmp/ca.pem");
-	assert_false(c.gecos_email);
+	assert_true(c.gecos_email);
+	assert_int_equal(c.gecos_domains.n, 2);
 	assert_int_equal(c.nmap, 2);
 	assert_string_equal(c.map[1].user, "bob");
 	assert_string_equal(c.map[1].email, "b@example.org");
@@ -139,6 +143,10 @@ errors_table(void **state)
 		{ "paths: { spool_dir = \"spool\"; };", "must be absolute paths" },
 		{ "user = \"\";", "user must name the service user" },
 		{ "identity: { email_domain = \"@x.com\"; };", "bare domain" },
+		{ "identity: { gecos_email = true; };", "gecos_email = true needs identity.gecos_domains" },
+		{ "identity: { gecos_email = true; gecos_domains = [ ]; };", "needs identity.gecos_domains" },
+		{ "identity: { gecos_domains = [ \"a@example.com\" ]; };", "\"a@example.com\" is not a bare domain" },
+		{ "identity: { gecos_domains = [ \"localhost\" ]; };", "is not a bare domain" },
 		{ "identity: { map = ( { user = \"a\"; } ); };", "entry 1 (user a) needs an email" },
 		{ "identity: { map = ( { email = \"a@b.c\"; } ); };", "entry 1 has no user" },
 		{ "identity: { map = ( { user = \"a\"; email = \"a@b.c\"; x = 1; } ); };", "unknown key 'x'" },

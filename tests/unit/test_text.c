@@ -34,6 +34,12 @@ sanitize_table(void **state)
 	}
 	ao_sanitize(buf, sizeof(buf), NULL);
 	assert_string_equal(buf, "");
+
+	/* for the terminal: the layout's tab and newline pass, nothing else
+	 * (an OSC 52 clipboard write, a screen clear, an 8-bit CSI) */
+	ao_sanitize_keep(buf, sizeof(buf), "a\tb\n\x1b]52;c;eA==\x07\x1b[2J"
+	    "\xc2\x9b" "2J\r", "\t\n");
+	assert_string_equal(buf, "a\tb\n?]52;c;eA==??[2J?2J?");
 }
 
 static void

@@ -177,3 +177,6 @@ clean:
 
 # Distro packages: make deb, make rpm, make package-check (packaging/).
 -include packaging/packaging.mk
+
+# libFuzzer harnesses: make fuzz, make fuzz-build (tests/fuzz/).
+-include tests/fuzz/fuzz.mk

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "text.h"
@@ -105,6 +107,33 @@ ao_streq_ci(const char *a, const char *b)
 			return 0;
 	}
 	return *a == *b;
+}
+
+long
+ao_random_below(long n)
+{
+	unsigned long long r = 0;
+
+	if (n <= 0)
+		return 0;
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (unsigned long long)getpid() * 2654435761ULL ^
+		    (unsigned long long)time(NULL);
+	return (long)(r % (unsigned long long)n);
+}
+
+long
+ao_backoff(long base, long cap, unsigned n)
+{
+	long d = base;
+
+	while (n > 1 && d < cap) {
+		d *= 2;
+		n--;
+	}
+	if (d > cap)
+		d = cap;
+	return d / 2 + ao_random_below(d - d / 2);
 }
 
 int

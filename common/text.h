@@ -29,6 +29,16 @@ size_t ao_utf8_cut(const char *s, size_t len, size_t max);
 /* Case-insensitive ASCII string equality; NULLs are never equal. */
 int ao_streq_ci(const char *a, const char *b);
 
+/* A random number in [0, n) (0 when n <= 0), for jitter: not for keys. */
+long ao_random_below(long n);
+
+/*
+ * The one backoff: before attempt n (1-based) after n failures, base *
+ * 2^(n-1) capped at cap, then scaled at random into [half, whole), so
+ * that hosts failing together do not retry together.
+ */
+long ao_backoff(long base, long cap, unsigned n);
+
 /* Lower-case hex of n random bytes into out (2n+1 bytes).  AO_OK or error. */
 int ao_random_hex(char *out, size_t n);
 

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "api.h"
@@ -25,6 +24,7 @@ struct list_limits {
 static const struct list_limits STATES_LIMITS = { 10000, 16u << 20, 1000 };
 static const struct list_limits USERS_LIMITS = { 200000, 64u << 20, 10000 };
 static const struct list_limits LOOKUP_LIMITS = { 1000, 8u << 20, 1 };
+static const struct list_limits PENDING_LIMITS = { 10000, 16u << 20, 1000 };
 
 void
 ao_api_init(struct ao_api *api, struct ao_http *http,
@@ -48,8 +48,8 @@ ao_api_free(struct ao_api *api)
 	api->dir_loaded = false;
 }
 
-static void
-sleep_ms(long ms)
+void
+ao_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
@@ -61,16 +61,7 @@ sleep_ms(long ms)
 static long
 backoff_ms(const struct ao_api *api, unsigned n)
 {
-	long ms = 1000;
-	unsigned short rnd = 0;
-
-	while (--n > 0 && ms < api->backoff_cap_ms)
-		ms *= 2;
-	if (ms > api->backoff_cap_ms)
-		ms = api->backoff_cap_ms;
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (unsigned short)time(NULL);
-	return ms / 2 + (long)((ms / 2) * (rnd / 65536.0));
+	return ao_backoff(1000, api->backoff_cap_ms, n);
 }
 
 /*
@@ -87,6 +78,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
 	for (;;) {
 		r = ao_http_request(api->http, method, path, body, key, resp);
 		api->requests++;
+		api->last_status = r == AO_OK ? resp->status : 0;
 		if (r == AO_OK && resp->status >= 200 && resp->status < 300)
 			return AO_OK;
 		if (r == AO_OK && resp->status == 409 &&
@@ -99,13 +91,18 @@ api_call(struct ao_api *api, const char *method, const char *path,
 				ao_warn("%s %s: rate limited by AccessOwl "
 				    "(Retry-After %ld s); will try later",
 				    method, path, wait);
+				api->retry_after = wait;
 				r = AO_ERR_RATELIMIT;
 				goto fail;
 			}
-			ao_info("%s %s: rate limited; waiting %ld s as "
+			/* never sooner than asked; a little later, at random,
+			 * so that a fleet told the same does not come back as
+			 * one */
+			wait = wait * 1000 + ao_random_below(wait * 250 + 1000);
+			ao_info("%s %s: rate limited; waiting %ld ms as "
 			    "Retry-After asks", method, path, wait);
 			ao_http_resp_free(resp);
-			sleep_ms(wait * 1000);
+			ao_sleep_ms(wait);
 			continue;
 		}
 		if (r == AO_OK && (resp->status == 401 || resp->status == 403)) {
@@ -121,7 +118,9 @@ api_call(struct ao_api *api, const char *method, const char *path,
 		if (r == AO_OK && resp->status >= 500)
 			r = AO_ERR_TEMP;
 		else if (r == AO_OK) {
-			ao_err("%s %s: AccessOwl refused the request with HTTP "
+			ao_log(api->missing_ok && (resp->status == 404 ||
+			    resp->status == 405) ? LOG_DEBUG : LOG_ERR,
+			    "%s %s: AccessOwl refused the request with HTTP "
 			    "%ld: %.200s", method, path, resp->status,
 			    resp->body ? resp->body : "");
 			r = AO_ERR_REJECTED;
@@ -147,7 +146,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
 			    resp->status ? "HTTP " : "", resp->status ?
 			    "5xx" : resp->error, tries, ms);
 			ao_http_resp_free(resp);
-			sleep_ms(ms);
+			ao_sleep_ms(ms);
 		}
 	}
 fail:
@@ -213,6 +212,12 @@ static int
 parse_states(const char *b, size_t l, void *dst, struct ao_page *p)
 {
 	return ao_json_states_page(b, l, dst, p);
+}
+
+static int
+parse_revocations(const char *b, size_t l, void *dst, struct ao_page *p)
+{
+	return ao_json_revocations_page(b, l, dst, p);
 }
 
 /*
@@ -406,6 +411,90 @@ ao_api_active_states(struct ao_api *api, const char *user_id,
 out:
 	ao_states_free(&all);
 	return r;
+}
+
+int
+ao_api_pending_revocations(struct ao_api *api, const char *user_id,
+    struct ao_revocations *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	api->missing_ok = true;
+	r = get_all(api, "/api/v1/access_revocations?status=processing_access"
+	    "&limit=100&user_id=", user_id, parse_revocations, out,
+	    "listing pending revocations", &PENDING_LIMITS, false);
+	api->missing_ok = false;
+	if (r == AO_ERR_REJECTED && (api->last_status == 404 ||
+	    api->last_status == 405)) {
+		ao_debug("this AccessOwl has no list of revocations: states "
+		    "are filed with their fleet-wide keys alone");
+		r = AO_ERR_NOTFOUND;
+	}
+	if (r != AO_OK)
+		ao_revocations_free(out);
+	return r;
+}
+
+static bool
+same_id(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* Do two id sets hold the same ids (as sets)? */
+static bool
+same_ids(const struct ao_ids *a, const struct ao_ids *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n && strcmp(a->v[i], b->v[j]) != 0; j++)
+			;
+		if (j == b->n)
+			return false;
+	}
+	for (j = 0; j < b->n; j++) {
+		for (i = 0; i < a->n && strcmp(a->v[i], b->v[j]) != 0; i++)
+			;
+		if (i == a->n)
+			return false;
+	}
+	return true;
+}
+
+/* Does pending revocation v match state s of the person? */
+static bool
+matches(const struct ao_revocation *v, const struct ao_state *s,
+    const char *user_id)
+{
+	return !s->odd && s->application_id != NULL && v->status != NULL &&
+	    strcmp(v->status, "processing_access") == 0 &&
+	    same_id(v->grantee_user_id, user_id) &&
+	    same_id(v->application_id, s->application_id) &&
+	    same_id(v->resource_id, s->resource_id) &&
+	    same_ids(&v->perms, &s->perms);
+}
+
+const struct ao_revocation *
+ao_state_covered(const struct ao_states *states, size_t idx,
+    const char *user_id, const struct ao_revocations *revs)
+{
+	size_t i, j, n;
+
+	if (user_id == NULL || idx >= states->n)
+		return NULL;
+	for (i = 0; i < revs->n; i++) {
+		if (!matches(&revs->v[i], &states->v[idx], user_id))
+			continue;
+		/* a revocation names no state: it covers one only when no
+		 * other of the person's states looks the same */
+		for (j = 0, n = 0; j < states->n; j++)
+			n += matches(&revs->v[i], &states->v[j], user_id);
+		if (n == 1)
+			return &revs->v[i];
+	}
+	return NULL;
 }
 
 int

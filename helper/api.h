@@ -26,6 +26,11 @@ struct ao_api {
 	long max_wait;           /* longest Retry-After we sleep, seconds */
 	long backoff_cap_ms;
 	unsigned requests;       /* sent this run (budget: 1,000/hour) */
+	long last_status;        /* HTTP status of the last answer, 0: none */
+	long retry_after;        /* the wait AccessOwl asked for when a call
+	                          * ended in AO_ERR_RATELIMIT, seconds */
+	bool missing_ok;         /* a 404/405 answer is expected: not an
+	                          * error worth a log line */
 	struct ao_users dir;     /* directory cache for the paging fallback */
 	bool dir_loaded;
 };
@@ -64,6 +69,32 @@ enum ao_file_result {
 int ao_api_file_revocation(struct ao_api *api, const char *state_id,
     const char *reason, const char *idem_key, enum ao_file_result *res,
     struct ao_revocation *rev);
+
+/*
+ * The person's revocations still being processed (GET
+ * /access_revocations?user_id=...&status=processing_access, every page),
+ * filed by any host or by a person.  AO_ERR_NOTFOUND when the server has
+ * no such listing (older deployments: 404 or 405); out is cleared on
+ * entry and filled only on success.
+ */
+int ao_api_pending_revocations(struct ao_api *api, const char *user_id,
+    struct ao_revocations *out);
+
+/*
+ * The pending revocation in revs that covers states->v[idx], a state of
+ * person user_id, or NULL.  A revocation covers a state when both belong to
+ * the person and name the same application, the same resource (or none)
+ * and the same set of permissions (a revocation always takes the whole
+ * state), and no other of the person's states matches it as well: a
+ * revocation does not name its state.  Anything unknown, unreadable or
+ * ambiguous covers nothing: in doubt a state is filed (a duplicate is an
+ * annoyance, a state left out is access that stays).
+ */
+const struct ao_revocation *ao_state_covered(const struct ao_states *states,
+    size_t idx, const char *user_id, const struct ao_revocations *revs);
+
+/* Sleep ms milliseconds (EINTR resumes): how the client paces itself. */
+void ao_sleep_ms(long ms);
 
 /* One cheap authenticated GET, no retries, for `check`. */
 int ao_api_ping(struct ao_api *api, long *status);

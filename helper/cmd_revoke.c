@@ -118,6 +118,7 @@ app_label(const char *title, const char *id)
 static int
 dry_run(struct ao_run *run, const struct target *t)
 {
+	struct ao_revocations pending = { 0 };
 	struct ao_states st = { 0 };
 	char *user_id = NULL, app[128];
 	size_t i;
@@ -129,13 +130,26 @@ dry_run(struct ao_run *run, const struct target *t)
 		if (st.n == 0)
 			ao_print("nothing to revoke: %s (%s) has no active access "
 			    "states in scope\n", t->user, t->email);
-		for (i = 0; i < st.n; i++)
-			ao_print("would revoke\t%s\tstate %s\n",
-			    ao_sanitize(app, sizeof(app),
-			    app_label(st.v[i].application_title,
-			    st.v[i].application_id)), st.v[i].id);
+		else if (ao_api_pending_revocations(&run->api, user_id,
+		    &pending) != AO_OK)
+			ao_revocations_free(&pending);
+		for (i = 0; i < st.n; i++) {
+			const struct ao_revocation *by = ao_state_covered(&st,
+			    i, user_id, &pending);
+
+			ao_sanitize(app, sizeof(app), app_label(
+			    st.v[i].application_title, st.v[i].application_id));
+			if (by != NULL)
+				ao_print("filed elsewhere\t%s\tstate %s\t"
+				    "revocation %s (pending)\n", app, st.v[i].id,
+				    by->id);
+			else
+				ao_print("would revoke\t%s\tstate %s\n", app,
+				    st.v[i].id);
+		}
 	}
 	ao_states_free(&st);
+	ao_revocations_free(&pending);
 	free(user_id);
 	return r;
 }
@@ -165,6 +179,12 @@ print_outcome(const struct ao_event_rec *ev, const struct target *t)
 		case AO_ST_EARLIER:
 			ao_print("filed earlier\t%s\tstate %s\t(AccessOwl had "
 			    "received this request already)\n", app, s->id);
+			break;
+		case AO_ST_COVERED:
+			ao_print("filed elsewhere\t%s\tstate %s\trevocation %s "
+			    "(pending, filed by another host or a person)\n",
+			    app, s->id, s->revocation_id ? s->revocation_id :
+			    "?");
 			break;
 		case AO_ST_FAILED:
 			ao_print("failed\t%s\tstate %s\t%s\n", app, s->id, err);
@@ -213,7 +233,8 @@ revoke_now(struct ao_run *run, const struct target *t, long uid)
 		    ev.id);
 		goto out;
 	}
-	r = ao_deliver_event(run, &sp, &ev, &out, &stop);
+	if ((r = ao_deliver_held(&sp, true)) == AO_OK)
+		r = ao_deliver_event(run, &sp, &ev, &out, &stop);
 	ao_spool_unlock(&sp);
 	print_outcome(&ev, t);
 out:

@@ -67,8 +67,7 @@ print_text(const struct entry *e, size_t n)
 		size_t done = 0;
 
 		for (j = 0; j < ev->nstates; j++)
-			if (ev->states[j].status == AO_ST_FILED ||
-			    ev->states[j].status == AO_ST_EARLIER)
+			if (ao_st_done(ev->states[j].status))
 				done++;
 		if (ev->listed)
 			snprintf(states, sizeof(states), "%zu/%zu", done,

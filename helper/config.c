@@ -33,6 +33,7 @@ static const struct key api_keys[] = {
 	{ "token_file", K_STR, F(token_file), 0, 0, NULL },
 	{ "ca_file", K_STR, F(ca_file), 0, 0, NULL },
 	{ "timeout", K_INT, F(timeout), 1, 300, NULL },
+	{ "spread", K_INT, F(spread), 0, 3600, NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 static const struct key identity_keys[] = {
@@ -355,6 +356,7 @@ ao_config_defaults(struct ao_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = 10;
+	cfg->spread = 30;
 	cfg->gecos_email = false;
 	cfg->gecos_trusted = AO_GECOS_OTHER; /* until login.defs says more */
 	cfg->ev_locked = cfg->ev_expired = cfg->ev_deleted = true;

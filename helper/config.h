@@ -32,6 +32,8 @@ struct ao_config {
 	char *token_file;
 	char *ca_file;        /* "" = system CA store */
 	long timeout;         /* seconds, per request */
+	long spread;          /* seconds: a new event's first request waits
+	                       * a random 0..spread (a fleet acting at once) */
 	/* identity */
 	char *email_domain;   /* "" = none */
 	bool gecos_email;

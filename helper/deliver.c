@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,16 +24,8 @@
 long
 ao_retry_delay(long attempts)
 {
-	long d = RETRY_BASE;
-	unsigned short rnd = 0;
-
-	while (--attempts > 0 && d < RETRY_CAP)
-		d *= 2;
-	if (d > RETRY_CAP)
-		d = RETRY_CAP;
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (unsigned short)getpid();
-	return d / 2 + (long)((d / 2) * (rnd / 65536.0));
+	return ao_backoff(RETRY_BASE, RETRY_CAP,
+	    attempts > 0 ? (unsigned)attempts : 1);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -49,14 +40,26 @@ set_error(struct ao_event_rec *ev, const char *fmt, ...)
 	(void)ao_set(&ev->error, msg);
 }
 
-/* Try again later: the event stays queued. */
+/*
+ * Try again later: the event stays queued.  After a 429 never sooner than
+ * AccessOwl asked, and the whole host holds off until then.
+ */
 static int
-retry_later(struct ao_spool *sp, struct ao_event_rec *ev, int err,
-    enum ao_outcome *out)
+retry_later(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev,
+    int err, enum ao_outcome *out)
 {
 	long delay = ao_retry_delay(ev->attempts);
 	char msg[256];
 
+	if (err == AO_ERR_RATELIMIT) {
+		long wait = run->api.retry_after + 1 +
+		    ao_random_below(run->api.retry_after / 4 + 1);
+
+		if (delay < wait)
+			delay = wait;
+		(void)ao_spool_set_hold(sp, (long long)time(NULL) +
+		    run->api.retry_after + 1);
+	}
 	ev->next_attempt = (long long)time(NULL) + delay;
 	snprintf(msg, sizeof(msg), "%s; next try in %ld s", ao_strerror(err),
 	    delay);
@@ -92,6 +95,7 @@ event_fault(int err)
 static int
 resolve(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
 {
+	struct ao_revocations pending = { 0 };
 	struct ao_states st = { 0 };
 	char *pid = NULL;
 	size_t i;
@@ -119,23 +123,75 @@ resolve(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
 		r = AO_ERR_NOMEM;
 		goto out;
 	}
+	/* what another host or a person filed already is not filed again */
+	if (st.n > 0 && (r = ao_api_pending_revocations(&run->api,
+	    ev->person_id, &pending)) != AO_OK && r != AO_ERR_NOTFOUND)
+		goto out;
 	for (i = 0; i < st.n; i++) {
 		struct ao_ev_state *s = &ev->states[i];
-		char key[4 + 32 + 1 + AO_ID_MAX + 1];
+		const struct ao_revocation *by;
+		char key[AO_KEY_MAX];
 
-		snprintf(key, sizeof(key), "ao1-%s-%s", ev->id, st.v[i].id);
+		ao_event_key(ev, st.v[i].id, key, sizeof(key));
 		ev->nstates++;
 		if ((r = ao_set(&s->id, st.v[i].id)) || (r = ao_set(&s->key, key)) ||
 		    (r = ao_set(&s->app_id, st.v[i].application_id)) ||
 		    (r = ao_set(&s->app_title, st.v[i].application_title)))
 			goto out;
+		if ((by = ao_state_covered(&st, i, ev->person_id,
+		    &pending)) != NULL) {
+			s->status = AO_ST_COVERED;
+			if ((r = ao_set(&s->revocation_id, by->id)) ||
+			    (r = ao_set(&s->revocation_status, by->status)))
+				goto out;
+			ao_info("account %s (%s): access state %s has a pending "
+			    "revocation already (%s): not filed again",
+			    ev->user, ev->event, s->id, by->id);
+		}
 	}
 	ev->listed = true;
 	/* the keys are on disk before the first POST that uses them */
 	r = ao_spool_put(sp, AO_Q_QUEUE, ev);
 out:
 	ao_states_free(&st);
+	ao_revocations_free(&pending);
 	return r;
+}
+
+/*
+ * AccessOwl refused a fleet key's POST with 422, which is also how it
+ * answers a key it received before with another body (another version of
+ * pam_accessowl, say): covered, if a pending revocation says so.
+ */
+static bool
+covered_after_422(struct ao_run *run, struct ao_event_rec *ev,
+    struct ao_ev_state *s)
+{
+	struct ao_revocations pending = { 0 };
+	const struct ao_revocation *by = NULL;
+	struct ao_states all = { 0 };
+	bool covered;
+	size_t i;
+
+	if (run->api.last_status != 422 || strncmp(s->key, "ao2-", 4) != 0 ||
+	    ao_api_pending_revocations(&run->api, ev->person_id,
+	    &pending) != AO_OK)
+		return false;
+	/* match on what the listing says of the states: list them again */
+	if (ao_api_active_states(&run->api, ev->person_id, &all) == AO_OK)
+		for (i = 0; i < all.n && by == NULL; i++)
+			if (strcmp(all.v[i].id, s->id) == 0)
+				by = ao_state_covered(&all, i, ev->person_id,
+				    &pending);
+	covered = by != NULL;
+	if (covered) {
+		s->status = AO_ST_COVERED;
+		(void)ao_set(&s->revocation_id, by->id);
+		(void)ao_set(&s->revocation_status, by->status);
+	}
+	ao_states_free(&all);
+	ao_revocations_free(&pending);
+	return covered;
 }
 
 int
@@ -164,7 +220,7 @@ ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
 			return park(sp, ev, r, out);
 		}
 		*stop = true;
-		return retry_later(sp, ev, r, out);
+		return retry_later(run, sp, ev, r, out);
 	}
 	(void)ao_event_parse(ev->event, &evk);
 	ao_reason_build(reason, ev->host, ev->user, evk, (time_t)ev->created);
@@ -188,12 +244,19 @@ ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
 			    ev->event, s->id, res == AO_FILED_NEW ?
 			    "revoked" : "was filed earlier");
 		} else if (r == AO_ERR_REJECTED) {
-			s->status = AO_ST_FAILED;
-			(void)ao_set(&s->error, "refused by AccessOwl (4xx)");
+			if (covered_after_422(run, ev, s)) {
+				ao_info("account %s (%s): access state %s was "
+				    "filed by another host", ev->user,
+				    ev->event, s->id);
+			} else {
+				s->status = AO_ST_FAILED;
+				(void)ao_set(&s->error, "refused by AccessOwl "
+				    "(4xx)");
+			}
 		} else {
 			(void)ao_set(&s->error, ao_strerror(r));
 			*stop = true;
-			return retry_later(sp, ev, r, out);
+			return retry_later(run, sp, ev, r, out);
 		}
 		if ((r = ao_spool_put(sp, AO_Q_QUEUE, ev)) != AO_OK) {
 			*stop = true;
@@ -355,27 +418,55 @@ requeue_parked(struct ao_run *run, struct ao_spool *sp)
 	return r;
 }
 
-/* Is any queued event due now? */
+/*
+ * Is any queued event due now?  *fresh (if given): is one of them a fleet
+ * event never tried yet (what other hosts may be filing right now too)?
+ */
 static bool
-any_due(struct ao_spool *sp)
+any_due(struct ao_spool *sp, bool *fresh)
 {
 	long long now = (long long)time(NULL);
 	char **names = NULL;
 	size_t n = 0, i;
 	bool due = false;
 
+	if (fresh != NULL)
+		*fresh = false;
 	if (ao_spool_list(sp, AO_Q_QUEUE, &names, &n) != AO_OK)
 		return false;
-	for (i = 0; i < n && !due; i++) {
+	for (i = 0; i < n && !(due && (fresh == NULL || *fresh)); i++) {
 		struct ao_event_rec ev;
+		enum ao_event k;
 
 		if (ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev) == AO_OK &&
-		    ev.next_attempt <= now)
+		    ev.next_attempt <= now) {
 			due = true;
+			if (fresh != NULL && ev.attempts == 0 &&
+			    ao_event_parse(ev.event, &k) == AO_OK &&
+			    ao_event_fleet(k))
+				*fresh = true;
+		}
 		ao_event_free(&ev);
 	}
 	ao_names_free(names, n);
 	return due;
+}
+
+/*
+ * AccessOwl answered 429: nothing is sent before the time it gave, by any
+ * run.  AO_OK when free to go; by hand (loud), AO_ERR_RATELIMIT.
+ */
+int
+ao_deliver_held(struct ao_spool *sp, bool loud)
+{
+	long long until = ao_spool_hold(sp), now = (long long)time(NULL);
+
+	if (until <= now)
+		return AO_OK;
+	ao_log(loud ? LOG_ERR : LOG_DEBUG, "AccessOwl asked this host to wait "
+	    "(429, Retry-After) for %lld s more: nothing is sent before then",
+	    until - now);
+	return AO_ERR_RATELIMIT;
 }
 
 int
@@ -389,8 +480,9 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
 	struct ao_run run;
 	bool all = false, parked = false, stop = false, locked = false;
+	bool fresh = false;
 	size_t attempted = 0;
-	int c, r, round;
+	int c, r, round, held;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "np", longopts, NULL)) != -1) {
@@ -428,6 +520,15 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 		if (r != AO_OK)
 			goto out;
 	}
+	if (!all && run.cfg.spread > 0 && any_due(&sp, &fresh) && fresh) {
+		/* hosts that lock the same person together do not ask
+		 * together: the later ones find it filed (one request less
+		 * per state) */
+		long ms = ao_random_below(run.cfg.spread * 1000L);
+
+		ao_debug("new event: waiting %ld ms (api.spread)", ms);
+		ao_sleep_ms(ms);
+	}
 	for (round = 0; round < MAX_ROUNDS; round++) {
 		if (ao_spool_lock(&sp, 0) != AO_OK) {
 			ao_debug("another delivery is running; it will see "
@@ -435,10 +536,15 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 			break;
 		}
 		locked = true;
-		r = pass(&run, &sp, all && round == 0, &attempted, &stop);
+		held = ao_deliver_held(&sp, all);
+		if (held == AO_OK)
+			r = pass(&run, &sp, all && round == 0, &attempted,
+			    &stop);
+		else
+			r = all ? held : AO_OK;
 		ao_spool_unlock(&sp);
 		locked = false;
-		if (stop || !any_due(&sp))
+		if (held != AO_OK || stop || !any_due(&sp, NULL))
 			break;
 	}
 out:

@@ -32,6 +32,13 @@ enum ao_outcome {
 int ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
     struct ao_event_rec *ev, enum ao_outcome *out, bool *stop);
 
+/*
+ * Is the host holding off because AccessOwl answered 429?  AO_OK when
+ * free to send; else AO_ERR_RATELIMIT, logged as an error when loud (a
+ * run by hand) and at debug otherwise.
+ */
+int ao_deliver_held(struct ao_spool *sp, bool loud);
+
 /* Seconds to wait before attempt n+1 after n failed ones (capped, jittered). */
 long ao_retry_delay(long attempts);
 

@@ -4,6 +4,7 @@
 
 #include "err.h"
 #include "event.h"
+#include "reason.h"
 
 int
 ao_set(char **dst, const char *s)
@@ -71,8 +72,28 @@ ao_st_status_name(enum ao_st_status s)
 	case AO_ST_FILED:   return "filed";
 	case AO_ST_EARLIER: return "filed earlier";
 	case AO_ST_FAILED:  return "failed";
+	case AO_ST_COVERED: return "covered";
 	}
 	return "?";
+}
+
+bool
+ao_st_done(enum ao_st_status s)
+{
+	return s == AO_ST_FILED || s == AO_ST_EARLIER || s == AO_ST_COVERED;
+}
+
+void
+ao_event_key(const struct ao_event_rec *ev, const char *state_id, char *out,
+    size_t n)
+{
+	enum ao_event k = AO_EV_MANUAL;
+
+	(void)ao_event_parse(ev->event, &k);
+	if (ao_event_fleet(k))
+		snprintf(out, n, "ao2-%s", state_id);
+	else
+		snprintf(out, n, "ao1-%s-%s", ev->id, state_id);
 }
 
 void

@@ -2,12 +2,19 @@
  * One event in the spool: who, what happened, and the delivery progress
  * per access state.
  *
- * Exactly-once invariant: an access state's Idempotency-Key
- * ("ao1-<event id>-<state id>") is written to the spool, durably, before
- * the first POST for it; every later attempt, after a crash or kill -9
- * too, resends with that key, so AccessOwl executes it at most once (a
- * duplicate gets 409, which counts as filed).  Progress is written after
- * every state's outcome.
+ * Exactly-once invariant: an access state's Idempotency-Key is written to
+ * the spool, durably, before the first POST for it; every later attempt,
+ * after a crash or kill -9 too, resends with that key, so AccessOwl
+ * executes it at most once (a duplicate gets 409, which counts as filed).
+ * Progress is written after every state's outcome.
+ *
+ * Fleet invariant: for every event but a manual revoke the key is
+ * "ao2-<state id>" and the body carries AO_REASON_FLEET, the same on every
+ * host, for every kind of event: however many hosts lock, expire or delete
+ * the same person at the same moment, AccessOwl executes one revocation per
+ * state (for the 14 days it keeps keys; after that, and against a
+ * revocation a person filed, the pending check in deliver.c).  A manual
+ * revoke files as asked: "ao1-<event id>-<state id>".
  */
 #ifndef AO_EVENT_H
 #define AO_EVENT_H
@@ -17,11 +24,17 @@
 
 #define AO_EVENT_VERSION 1
 
+/* Room for an Idempotency-Key: "ao1-" + event id + "-" + state id + a
+ * retry suffix. */
+#define AO_KEY_MAX 128
+
 enum ao_st_status {
 	AO_ST_PENDING,
 	AO_ST_FILED,     /* 201: created by us */
 	AO_ST_EARLIER,   /* 409: AccessOwl had this key already */
 	AO_ST_FAILED,    /* refused for good (4xx) */
+	AO_ST_COVERED,   /* a pending revocation, filed by another host or a
+	                  * person, covers it: not sent */
 };
 
 struct ao_ev_state {
@@ -67,6 +80,13 @@ void ao_event_free(struct ao_event_rec *ev);
 int ao_set(char **dst, const char *s);
 
 const char *ao_st_status_name(enum ao_st_status s);
+
+/* Is the state settled (filed by us, earlier, or elsewhere)? */
+bool ao_st_done(enum ao_st_status s);
+
+/* The Idempotency-Key for state_id of ev (see the fleet invariant). */
+void ao_event_key(const struct ao_event_rec *ev, const char *state_id,
+    char *out, size_t n);
 
 /* Spool file name of an event: "<created>-<id>.json". */
 void ao_event_filename(const struct ao_event_rec *ev, char *out, size_t n);

@@ -204,6 +204,68 @@ user_row(json_object *u, void *dst, struct ao_page *page)
 	return dup_opt(&out->status, get_str(u, "status"));
 }
 
+/*
+ * An optional array of ids at key: absent or null gives none; anything
+ * else but an array of valid ids is AO_ERR_DATA.
+ */
+static int
+get_ids(json_object *obj, const char *key, struct ao_ids *out)
+{
+	json_object *arr;
+	size_t i, n;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_object_object_get_ex(obj, key, &arr) ||
+	    json_object_is_type(arr, json_type_null))
+		return AO_OK;
+	if (!json_object_is_type(arr, json_type_array))
+		return AO_ERR_DATA;
+	n = json_object_array_length(arr);
+	if (n > 1000)
+		return AO_ERR_DATA;
+	if (n > 0 && (out->v = calloc(n, sizeof(*out->v))) == NULL)
+		return AO_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		const char *id = json_object_is_type(e, json_type_string) ?
+		    json_object_get_string(e) : NULL;
+
+		if (!ao_id_valid(id))
+			return AO_ERR_DATA;
+		if ((out->v[out->n] = strdup(id)) == NULL)
+			return AO_ERR_NOMEM;
+		out->n++;
+	}
+	return AO_OK;
+}
+
+static void
+ids_free(struct ao_ids *ids)
+{
+	size_t i;
+
+	for (i = 0; i < ids->n; i++)
+		free(ids->v[i]);
+	free(ids->v);
+	memset(ids, 0, sizeof(*ids));
+}
+
+/* An optional id at key: absent or null is NULL, else it must be valid. */
+static int
+get_opt_id(json_object *obj, const char *key, char **out)
+{
+	json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    json_object_is_type(v, json_type_null))
+		return AO_OK;
+	if (!json_object_is_type(v, json_type_string) ||
+	    !ao_id_valid(json_object_get_string(v)))
+		return AO_ERR_DATA;
+	return dup_opt(out, json_object_get_string(v));
+}
+
 /* A state row we cannot name fails the page: it must not vanish. */
 static int
 state_row(json_object *s, void *dst, struct ao_page *page)
@@ -234,6 +296,18 @@ state_row(json_object *s, void *dst, struct ao_page *page)
 	    (r = dup_opt(&out->grantee_user_id, grantee)) != AO_OK ||
 	    (r = dup_opt(&out->application_id, appid)) != AO_OK)
 		return r;
+	/* what a pending revocation is matched on: unreadable, the state is
+	 * filed like any other, never taken for covered */
+	if ((r = get_opt_id(s, "resource_id", &out->resource_id)) == AO_OK)
+		r = get_ids(s, "target_permission_ids", &out->perms);
+	if (r == AO_ERR_DATA) {
+		free(out->resource_id);
+		out->resource_id = NULL;
+		ids_free(&out->perms);
+		out->odd = true;
+	} else if (r != AO_OK) {
+		return r;
+	}
 	if (json_object_object_get_ex(s, "application", &app) &&
 	    json_object_is_type(app, json_type_object))
 		return dup_opt(&out->application_title, get_str(app, "title"));
@@ -254,29 +328,72 @@ ao_json_states_page(const char *body, size_t len, struct ao_states *states,
 	return parse_page(body, len, state_row, states, page);
 }
 
+/* One AccessRevocation object into out (cleared first); AO_ERR_DATA if
+ * it has no usable id or a malformed id field. */
+static int
+revocation_obj(json_object *rec, struct ao_revocation *out)
+{
+	const char *id;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_object_is_type(rec, json_type_object) ||
+	    !ao_id_valid(id = get_str(rec, "id")))
+		return AO_ERR_DATA;
+	if ((r = dup_opt(&out->id, id)) != AO_OK ||
+	    (r = dup_opt(&out->status, get_str(rec, "status"))) != AO_OK ||
+	    (r = get_opt_id(rec, "application_id", &out->application_id)) ||
+	    (r = get_opt_id(rec, "resource_id", &out->resource_id)) ||
+	    (r = get_opt_id(rec, "grantee_user_id", &out->grantee_user_id)) ||
+	    (r = get_ids(rec, "permission_ids", &out->perms)))
+		ao_revocation_free(out);
+	return r;
+}
+
 int
 ao_json_revocation(const char *body, size_t len, struct ao_revocation *out)
 {
 	json_object *root = parse(body, len), *rec;
-	const char *id;
 	int r = AO_ERR_DATA;
 
 	memset(out, 0, sizeof(*out));
 	if (root == NULL)
 		return AO_ERR_DATA;
-	if ((rec = single(root)) == NULL || !ao_id_valid(id = get_str(rec, "id")))
-		goto out;
-	if ((r = dup_opt(&out->id, id)) != AO_OK ||
-	    (r = dup_opt(&out->status, get_str(rec, "status"))) != AO_OK ||
-	    (r = dup_opt(&out->application_id,
-	    get_str(rec, "application_id"))) != AO_OK)
-		goto out;
-	r = AO_OK;
-out:
+	if ((rec = single(root)) != NULL)
+		r = revocation_obj(rec, out);
 	json_object_put(root);
-	if (r != AO_OK)
-		ao_revocation_free(out);
 	return r;
+}
+
+/* A revocation row we cannot read is skipped, and counted: it can only
+ * make us file, never make us skip a state. */
+static int
+revocation_row(json_object *row, void *dst, struct ao_page *page)
+{
+	struct ao_revocations *revs = dst;
+	struct ao_revocation one;
+	int r;
+
+	if ((r = revocation_obj(row, &one)) == AO_ERR_DATA) {
+		page->skipped++;
+		return AO_OK;
+	}
+	if (r != AO_OK)
+		return r;
+	if ((r = grow((void **)&revs->v, &revs->cap, revs->n,
+	    sizeof(*revs->v))) != AO_OK) {
+		ao_revocation_free(&one);
+		return r;
+	}
+	revs->v[revs->n++] = one;
+	return AO_OK;
+}
+
+int
+ao_json_revocations_page(const char *body, size_t len,
+    struct ao_revocations *revs, struct ao_page *page)
+{
+	return parse_page(body, len, revocation_row, revs, page);
 }
 
 char *
@@ -325,6 +442,8 @@ ao_states_free(struct ao_states *s)
 		free(s->v[i].application_id);
 		free(s->v[i].application_title);
 		free(s->v[i].grantee_user_id);
+		free(s->v[i].resource_id);
+		ids_free(&s->v[i].perms);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));
@@ -347,6 +466,22 @@ ao_revocation_free(struct ao_revocation *r)
 	free(r->id);
 	free(r->status);
 	free(r->application_id);
+	free(r->resource_id);
+	free(r->grantee_user_id);
+	ids_free(&r->perms);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+ao_revocations_free(struct ao_revocations *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		ao_revocation_free(&r->v[i]);
+	free(r->v);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -534,6 +669,8 @@ load_state(json_object *so, struct ao_ev_state *s)
 		s->status = AO_ST_EARLIER;
 	else if (strcmp(status, "failed") == 0)
 		s->status = AO_ST_FAILED;
+	else if (strcmp(status, "covered") == 0)
+		s->status = AO_ST_COVERED;
 	else
 		goto out;
 	r = AO_OK;

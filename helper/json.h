@@ -31,11 +31,21 @@ struct ao_users {
 	size_t n, cap;
 };
 
+/* A set of ids (permission ids), as the API lists them. */
+struct ao_ids {
+	char **v;
+	size_t n;
+};
+
 struct ao_state {
 	char *id;
 	char *application_id;     /* may be NULL */
 	char *application_title;  /* only with expand=application; may be NULL */
 	char *grantee_user_id;    /* NULL for unlinked accounts */
+	char *resource_id;        /* NULL: application-wide */
+	struct ao_ids perms;      /* target_permission_ids */
+	bool odd;                 /* resource or permissions unreadable: no
+	                           * revocation can be shown to cover it */
 	bool active;              /* effective_end present and null */
 	bool end_missing;         /* no effective_end key at all */
 };
@@ -57,6 +67,14 @@ struct ao_revocation {
 	char *id;
 	char *status;
 	char *application_id;
+	char *resource_id;        /* NULL: application-wide */
+	char *grantee_user_id;    /* may be NULL */
+	struct ao_ids perms;      /* permission_ids (null: none) */
+};
+
+struct ao_revocations {
+	struct ao_revocation *v;
+	size_t n, cap;
 };
 
 /*
@@ -78,6 +96,13 @@ int ao_json_states_page(const char *body, size_t len,
 /* Parse an AccessRevocation (bare or {"data": ...}).  out cleared first. */
 int ao_json_revocation(const char *body, size_t len,
     struct ao_revocation *out);
+
+/*
+ * Parse one page of /access_revocations, appending the rows that can be
+ * named (an id) to revs; the others are counted in page->skipped.
+ */
+int ao_json_revocations_page(const char *body, size_t len,
+    struct ao_revocations *revs, struct ao_page *page);
 
 /* {"access_state_id": ..., "reason": ...}; caller frees; NULL on error. */
 char *ao_json_revocation_body(const char *state_id, const char *reason);
@@ -108,5 +133,6 @@ void ao_users_free(struct ao_users *u);
 void ao_states_free(struct ao_states *s);
 void ao_page_free(struct ao_page *p);
 void ao_revocation_free(struct ao_revocation *r);
+void ao_revocations_free(struct ao_revocations *r);
 
 #endif

@@ -42,6 +42,12 @@ ao_event_parse(const char *name, enum ao_event *ev)
 	return AO_ERR_USAGE;
 }
 
+bool
+ao_event_fleet(enum ao_event ev)
+{
+	return ev != AO_EV_MANUAL;
+}
+
 size_t
 ao_reason_build(char *out, const char *host, const char *user,
     enum ao_event ev, time_t when)
@@ -51,6 +57,11 @@ ao_reason_build(char *out, const char *host, const char *user,
 	struct tm tm;
 	size_t i, len;
 
+	if (ao_event_fleet(ev)) {
+		len = strlen(AO_REASON_FLEET);
+		memcpy(out, AO_REASON_FLEET, len + 1);
+		return len;
+	}
 	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i].ev == ev)
 			phrase = events[i].phrase;

@@ -256,24 +256,6 @@ out:
 	return r;
 }
 
-int
-ao_spool_put(struct ao_spool *sp, enum ao_queue q,
-    const struct ao_event_rec *ev)
-{
-	char name[128], *text = NULL;
-	int r;
-
-	ao_event_filename(ev, name, sizeof(name));
-	if ((r = ao_json_event_dump(ev, &text)) != AO_OK)
-		return r;
-	r = ao_durable_write(sp->fd[q], name, text, strlen(text));
-	if (r != AO_OK)
-		ao_err("cannot write event %s to the spool (%s): %s", ev->id,
-		    qdir[q], strerror(errno));
-	free(text);
-	return r;
-}
-
 /* Open dfd/name for reading if it is a regular file; never blocks. */
 static int
 open_regular(int dfd, const char *name)
@@ -290,6 +272,58 @@ open_regular(int dfd, const char *name)
 		return -1;
 	}
 	return fd;
+}
+
+long long
+ao_spool_hold(struct ao_spool *sp)
+{
+	char buf[32], *end;
+	long long until;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open_regular(sp->rootfd, ".hold")) < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	errno = 0;
+	until = strtoll(buf, &end, 10);
+	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
+	    until < 0)
+		return 0;
+	return until;
+}
+
+int
+ao_spool_set_hold(struct ao_spool *sp, long long until)
+{
+	char buf[32];
+
+	if (until <= ao_spool_hold(sp))
+		return AO_OK;
+	snprintf(buf, sizeof(buf), "%lld\n", until);
+	return ao_durable_write(sp->rootfd, ".hold", buf, strlen(buf));
+}
+
+int
+ao_spool_put(struct ao_spool *sp, enum ao_queue q,
+    const struct ao_event_rec *ev)
+{
+	char name[128], *text = NULL;
+	int r;
+
+	ao_event_filename(ev, name, sizeof(name));
+	if ((r = ao_json_event_dump(ev, &text)) != AO_OK)
+		return r;
+	r = ao_durable_write(sp->fd[q], name, text, strlen(text));
+	if (r != AO_OK)
+		ao_err("cannot write event %s to the spool (%s): %s", ev->id,
+		    qdir[q], strerror(errno));
+	free(text);
+	return r;
 }
 
 int

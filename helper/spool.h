@@ -6,6 +6,8 @@
  *   <spool_dir>/parked/...                  refused for good; need a person
  *   <spool_dir>/done/...                    delivered, kept for `status`
  *   <spool_dir>/.lock                       held by the one deliverer
+ *   <spool_dir>/.hold                       no request before this time
+ *                                           (AccessOwl's Retry-After)
  *   <state_dir>/episodes/<user>             key of the episode queued last
  *   <state_dir>/people/<user>               e-mail remembered for the account
  *                                           (a deleted account has no GECOS)
@@ -64,6 +66,14 @@ void ao_spool_close(struct ao_spool *sp);
  * another process holds it. */
 int ao_spool_lock(struct ao_spool *sp, int wait_s);
 void ao_spool_unlock(struct ao_spool *sp);
+
+/*
+ * The host-wide hold: AccessOwl answered 429 and asked to wait until
+ * `until` (unix time).  No request is sent before then, by any run.
+ * ao_spool_hold() gives 0 when there is none (or it cannot be read).
+ */
+long long ao_spool_hold(struct ao_spool *sp);
+int ao_spool_set_hold(struct ao_spool *sp, long long until);
 
 /* Write, read (ev always initialised: free it), move an event. */
 int ao_spool_put(struct ao_spool *sp, enum ao_queue q,

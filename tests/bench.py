@@ -8,6 +8,8 @@ shared and noisy).
   enqueue                   a locked user's first attempt: module + helper
   scan                      10,000 accounts, baseline and incremental
   deliver                   revocations filed per second against the fake
+  fleet                     20 and 200 hosts deprovision one person at
+                            once: requests, revocations, duplicates, 429s
 """
 import json
 import os
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "integration"))
-from harness import Env, Fake, HELPER, ROOT, make_certs, new_token  # noqa: E402
+from harness import Env, Fake, HELPER, ROOT, make_certs, new_token, uuid  # noqa: E402
 from pamwrap import HASH, PamWorld  # noqa: E402
 from worlds import people  # noqa: E402
 
@@ -49,10 +51,74 @@ def pamhost(w, user):
     return json.loads(out)["ms"]
 
 
+def fleet(tmp, certs, hosts, spread, states=3):
+    """hosts hosts, each its own config, spool and state, one token, lose
+    the same person in the same second (enqueue of a deletion, then the
+    deliverer it starts, exactly as on a host).  The fake keeps the real
+    budget: 1,000 requests an hour per token."""
+    d = tmp / f"fleet-{hosts}-{spread}"
+    d.mkdir()
+    os.chmod(d, 0o711)
+    world = people("alice", active=states)
+    for st in world["access_states"]:
+        st["target_permission_ids"] = [uuid("perm-" + st["id"])]
+    token = new_token()
+    fake = Fake(d, certs, world, ("--rate-limit", "1000"), token)
+    try:
+        envs = [Env(d, certs, fake, token, spread=spread,
+                    identity='email_domain = "example.com";')
+                for _ in range(hosts)]
+        t = time.monotonic()
+        procs = [subprocess.Popen([HELPER, "-c", str(e.config_path),
+                                   "enqueue", "--user", "alice", "--event",
+                                   "deleted"]) for e in envs]
+        for p in procs:
+            p.wait()
+
+        def settled(e):
+            q, done = e.spool / "queue", e.spool / "done"
+            return done.exists() and any(done.iterdir()) and \
+                not any(q.glob("*.json"))
+        deadline = time.monotonic() + spread + 300
+        while time.monotonic() < deadline and not all(map(settled, envs)):
+            time.sleep(0.5)
+        dt = time.monotonic() - t
+        waiting = sum(not settled(e) for e in envs)
+        reqs = fake.requests()
+        revs = fake.revocations()
+        posts = [r for r in reqs if r["method"] == "POST"]
+        dup = len(revs) - len({r["access_state_id"] for r in revs})
+        print(f"fleet, {hosts:3d} hosts, api.spread {spread:2d} s: "
+              f"{len(reqs):4d} requests ({len(reqs) / hosts:.1f}/host, "
+              f"{len(posts)} POSTs, "
+              f"{sum(r['status'] == 429 for r in reqs)} answered 429), "
+              f"{len(revs)} revocations for {states} states "
+              f"({dup} duplicates), {dt:.0f} s, {waiting} hosts still "
+              f"waiting")
+        results.append(dup == 0 and len(revs) == states)
+        # the target: a fleet's lock of one person fits the token's hour
+        if spread:
+            report(f"fleet {hosts} hosts, requests/host", [len(reqs) / hosts],
+                   "req", 3.5)
+    finally:
+        fake.stop()
+
+
+def fleets(tmp, certs):
+    for hosts, spread in ((20, 0), (20, 30), (200, 0), (200, 30)):
+        fleet(tmp, certs, hosts, spread)
+
+
 def main():
     tmp = Path(tempfile.mkdtemp(prefix="accessowl-bench-"))
     os.chmod(tmp, 0o711)
     certs = make_certs(tmp / "certs")
+    if "--fleet" in sys.argv:            # tests/bench.py --fleet: only that
+        try:
+            fleets(tmp, certs)
+        finally:
+            subprocess.run(["rm", "-rf", str(tmp)])
+        return 0 if all(results) else 1
     token = new_token()
     names = [f"p{i:03d}" for i in range(60)]
     fake = Fake(tmp, certs, people(*names, active=5), (), token)
@@ -105,6 +171,7 @@ def main():
         subprocess.run(scan, check=True, capture_output=True)
         report("scan, 10,000 accounts, no change", [time.monotonic() - t],
                "s", 10)
+        fleets(tmp, certs)
     finally:
         fake.stop()
         subprocess.run(["rm", "-rf", str(tmp)])

@@ -15,7 +15,8 @@
 # third-party leaks are suppressed in tests/fuzz/lsan.supp).
 
 FUZZ_TARGETS := users_page states_page revocation config event \
-	faillock_tally faillock_conf gecos_email gecos_trusted login_defs scanrec
+	faillock_tally faillock_conf gecos_email gecos_trusted login_defs scanrec \
+	revocations_page
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10
 FUZZ_RSS_MB ?= 1024

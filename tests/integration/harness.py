@@ -154,14 +154,14 @@ class Env:
         self.write_config(fake, certs, **cfg)
 
     def write_config(self, fake, certs, ca=None, timeout=3, user=None,
-                     extra="", identity="", scope=""):
+                     extra="", identity="", scope="", spread=0):
         if user is None:
             user = "nobody"
         ca = ca or str(certs / "ca.pem")
         url = fake.url if fake else "https://127.0.0.1:9"
         self.config_path.write_text(f"""
 api: {{ url = "{url}"; token_file = "{self.token_path}";
-        ca_file = "{ca}"; timeout = {timeout}; }};
+        ca_file = "{ca}"; timeout = {timeout}; spread = {spread}; }};
 identity: {{ {identity} }};
 scope: {{ {scope} }};
 paths: {{ spool_dir = "{self.tmp}/spool"; state_dir = "{self.tmp}/state"; }};

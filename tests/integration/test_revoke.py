@@ -43,8 +43,10 @@ def world(extra_users=0):
                    "resource_id": uuid("repo")})
     states.append({"id": OUT_OF_SCOPE, "application_id": APP_OUT,
                    "grantee_user_id": ALICE, "effective_end": None})
+    # two Slack states told apart by their permissions, as real ones are
     states.append({"id": ACTIVE[2], "application_id": APP_IN1,
-                   "grantee_user_id": ALICE, "effective_end": None})
+                   "grantee_user_id": ALICE, "effective_end": None,
+                   "target_permission_ids": [uuid("slack-admin")]})
     # someone else's active state, and an unlinked account
     states.append({"id": uuid("bob-1"), "application_id": APP_IN1,
                    "grantee_user_id": uuid("bob"), "effective_end": None})
@@ -158,9 +160,17 @@ def test_email_filter_ignored_falls_back_to_paging(fake, env):
 
 
 def test_second_revoke_is_a_new_event(fake, env):
-    """A later revoke by hand is a new event: new keys, files again."""
+    """A later revoke by hand is a new event with new keys; what the first
+    left pending is not filed again, what was turned down is."""
     f, e = start(fake, env)
     assert e.run("revoke", "--user", "alice").returncode == 0
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 0
+    assert p.stdout.count("filed elsewhere\t") == 3
+    assert len(f.posts()) == 3
+    for r in f.revocations():
+        f.control("POST", f"/_fake/revocations/{r['id']}",
+                  {"status": "rejected"})
     assert e.run("revoke", "--user", "alice").returncode == 0
     posts = f.posts()
     assert len(posts) == 6

@@ -129,7 +129,8 @@ def test_a_remembered_address_never_changes_silently(trust_host, certs):
     h.e.write_config(h.f, certs, identity=GECOS_ON + ' map = ( { user = '
                      '"alice"; email = "alice@example.com"; } );')
     assert helper(h, "deliver", "--retry-parked").returncode == 0
-    assert len(filed_for(h.f, "alice")) == 4
+    assert [ev["queue"] for ev in status(h)] == ["delivered", "delivered"]
+    assert len(filed_for(h.f, "alice")) == 2   # still pending: not again
     assert filed_for(h.f, "ceo") == []
 
 
@@ -406,7 +407,7 @@ def test_revoke_prints_nothing_raw_from_the_server(fake, env):
     f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
                "action": "body", "status": 201, "when": "after", "count": 10,
                "body": {"data": {"id": "rev-1", "status": OSC52 + CLEAR,
-                                 "application_id": "a\nb"}}}])
+                                 "application_id": "app-1"}}}])
     p = e.run("revoke", "--user", "alice")
     assert p.returncode == 0, p.stderr
     assert "revoked" in p.stdout and "]52;c;" in p.stdout

@@ -1,6 +1,10 @@
 """Fixture worlds for the fake AccessOwl: people with access states."""
 from harness import uuid
 
+# What every host files a state with (helper/reason.h, AO_REASON_FLEET)
+FLEET_REASON = ("The person's Linux account was locked, expired or deleted "
+                "(pam_accessowl)")
+
 APP = uuid("app-people")
 
 

@@ -30,6 +30,7 @@ defaults(void **state)
 	assert_string_equal(c.token_file, "/etc/accessowl/token");
 	assert_string_equal(c.ca_file, "");
 	assert_int_equal(c.timeout, 10);
+	assert_int_equal(c.spread, 30);
 	assert_false(c.gecos_email);   /* users may change parts of GECOS */
 	assert_int_equal(c.gecos_domains.n, 0);
 	assert_true(c.ev_locked && c.ev_expired && c.ev_deleted);
@@ -60,6 +61,7 @@ sample_is_defaults(void **state)
 	assert_string_equal(c.token_file, d.token_file);
 	assert_string_equal(c.ca_file, d.ca_file);
 	assert_int_equal(c.timeout, d.timeout);
+	assert_int_equal(c.spread, d.spread);
 	assert_string_equal(c.email_domain, d.email_domain);
 	assert_int_equal(c.gecos_email, d.gecos_email);
 	assert_int_equal(c.gecos_domains.n, d.gecos_domains.n);
@@ -130,6 +132,7 @@ errors_table(void **state)
 		{ "api: { timeout = \"10\"; };", "test.conf:1: api.timeout must be a whole number" },
 		{ "api: { timeout = 0; };", "api.timeout = 0 is out of range (1 to 300)" },
 		{ "api: { timeout = 301; };", "out of range" },
+		{ "api: { spread = -1; };", "api.spread = -1 is out of range (0 to 3600)" },
 		{ "api = 1;", "test.conf:1: api must be a group" },
 		{ "events: { locked = 1; };", "events.locked must be true or false" },
 		{ "accounts: { min_uid = -1; };", "accounts.min_uid = -1 is out of range" },

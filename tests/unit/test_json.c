@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "err.h"
+#include "api.h"
 #include "json.h"
 
 #define U1 "7488a646-e31f-11e4-aace-600308960662"
@@ -216,6 +217,97 @@ revocation_shapes(void **state)
 	assert_int_equal(ao_json_revocation("{\"id\":1}", 8, &r), AO_ERR_DATA);
 }
 
+/* Pending revocations: what is matched on, and what a bad row does. */
+static void
+revocations_page(void **state)
+{
+	static const char page[] = "{\"data\":["
+	    "{\"id\":\"r1\",\"status\":\"processing_access\","
+	    "\"application_id\":\"app1\",\"resource_id\":null,"
+	    "\"grantee_user_id\":\"u1\",\"permission_ids\":[\"p1\",\"p2\"]},"
+	    "{\"id\":\"r2\",\"status\":\"processing_access\","
+	    "\"application_id\":\"app1\",\"permission_ids\":\"p1\"},"
+	    "{\"id\":\"bad id\"},"
+	    "{\"id\":\"r3\",\"resource_id\":\"res1\",\"permission_ids\":null}"
+	    "],\"meta\":{\"next_cursor\":null}}";
+	struct ao_revocations revs = { 0 };
+	struct ao_page pg;
+
+	(void)state;
+	assert_int_equal(ao_json_revocations_page(page, strlen(page), &revs,
+	    &pg), AO_OK);
+	assert_int_equal(pg.rows, 4);
+	assert_int_equal(pg.skipped, 2);        /* a string of ids, a bad id */
+	assert_int_equal(revs.n, 2);
+	assert_string_equal(revs.v[0].id, "r1");
+	assert_null(revs.v[0].resource_id);
+	assert_string_equal(revs.v[0].grantee_user_id, "u1");
+	assert_int_equal(revs.v[0].perms.n, 2);
+	assert_string_equal(revs.v[0].perms.v[1], "p2");
+	assert_string_equal(revs.v[1].resource_id, "res1");
+	assert_int_equal(revs.v[1].perms.n, 0);
+	ao_revocations_free(&revs);
+	ao_page_free(&pg);
+}
+
+/* A pending revocation covers a state only when nothing is in doubt. */
+static void
+coverage_table(void **state)
+{
+	char app[] = "app1", app2[] = "app2", res[] = "res1", u1[] = "u1";
+	char u2[] = "u2", p1[] = "p1", p2[] = "p2", proc[] = "processing_access";
+	char rej[] = "rejected", s1[] = "s1", s2[] = "s2";
+	char *p12[] = { p1, p2 }, *p21[] = { p2, p1 }, *p1only[] = { p1 };
+	struct ao_state st[2];
+	struct ao_states states = { st, 2, 2 };
+	struct ao_revocation rv;
+	struct ao_revocations revs = { &rv, 1, 1 };
+	static const struct {
+		const char *what;
+		int perm_set;    /* revocation: 0 = {p1,p2} reordered, 1 = {p1} */
+		int app2, res, grantee2, status_rejected, odd, twin;
+		bool covered;
+	} cases[] = {
+		{ "same app, resource and permissions", 0, 0, 0, 0, 0, 0, 0, true },
+		{ "other permissions", 1, 0, 0, 0, 0, 0, 0, false },
+		{ "other application", 0, 1, 0, 0, 0, 0, 0, false },
+		{ "a resource where the state has none", 0, 0, 1, 0, 0, 0, 0, false },
+		{ "someone else's", 0, 0, 0, 1, 0, 0, 0, false },
+		{ "rejected, not pending", 0, 0, 0, 0, 1, 0, 0, false },
+		{ "a state we could not read", 0, 0, 0, 0, 0, 1, 0, false },
+		{ "two states it could be", 0, 0, 0, 0, 0, 0, 1, false },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(st, 0, sizeof(st));
+		st[0].id = s1;
+		st[0].application_id = app;
+		st[0].perms.v = p12;
+		st[0].perms.n = 2;
+		st[0].odd = cases[i].odd;
+		st[1] = st[0];
+		st[1].id = s2;
+		if (!cases[i].twin) {
+			st[1].perms.v = p1only;
+			st[1].perms.n = 1;
+			st[1].odd = false;
+		}
+		memset(&rv, 0, sizeof(rv));
+		rv.id = s2;
+		rv.status = cases[i].status_rejected ? rej : proc;
+		rv.application_id = cases[i].app2 ? app2 : app;
+		rv.resource_id = cases[i].res ? res : NULL;
+		rv.grantee_user_id = cases[i].grantee2 ? u2 : u1;
+		rv.perms.v = cases[i].perm_set ? p1only : p21;
+		rv.perms.n = cases[i].perm_set ? 1 : 2;
+		if ((ao_state_covered(&states, 0, u1, &revs) != NULL) !=
+		    cases[i].covered)
+			fail_msg("case %zu (%s)", i, cases[i].what);
+	}
+}
+
 static void
 revocation_body(void **state)
 {
@@ -254,6 +346,8 @@ main(void)
 		cmocka_unit_test(states_rows),
 		cmocka_unit_test(states_bad_id_fails),
 		cmocka_unit_test(revocation_shapes),
+		cmocka_unit_test(revocations_page),
+		cmocka_unit_test(coverage_table),
 		cmocka_unit_test(revocation_body),
 		cmocka_unit_test(ids),
 	};

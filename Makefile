@@ -39,19 +39,19 @@ CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
-COMMON_SRC := common/err.c common/text.c common/account.c common/faillock.c \
-	common/spawn.c
+COMMON_SRC := common/err.c common/text.c common/event.c common/account.c \
+	common/faillock.c common/spawn.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
-	helper/reason.c helper/api.c helper/run.c helper/event.c helper/person.c \
-	helper/out.c helper/scanrec.c \
+	helper/reason.c helper/api.c helper/run.c helper/record.c helper/person.c \
+	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
 	helper/spool.c helper/deliver.c helper/queue.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c \
 	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/main.c
 
 # The module links libpam and libc only: no helper code, no libraries.
-MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/account.c \
-	common/faillock.c common/spawn.c
+MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/event.c \
+	common/account.c common/faillock.c common/spawn.c
 MODULE_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon \
 	-DAO_HELPER_PATH='"$(HELPER_PATH)"' \
 	-DAO_CONFIG_PATH='"$(SYSCONFDIR)/accessowl/accessowl.conf"' \
@@ -62,7 +62,8 @@ OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 HELPER_LIB_OBJ := $(call OBJ,$(COMMON_SRC) $(HELPER_LIB_SRC))
 HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
-UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock
+UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
+	test_scan
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost

@@ -61,22 +61,22 @@ ao_account_inspect(const struct spwd *sp, long today,
 		while (*h == '!')
 			h++;
 		st->cond = AO_COND_LOCKED;
-		st->event = "locked";
-		snprintf(st->key, sizeof(st->key), "locked:%016llx",
-		    (unsigned long long)fnv1a(h));
+		st->event = AO_EV_LOCKED;
+		snprintf(st->key, sizeof(st->key), "%s:%016llx",
+		    ao_event_name(st->event), (unsigned long long)fnv1a(h));
 		return;
 	}
 	if (sp->sp_expire >= 0 && today >= sp->sp_expire) {
 		st->cond = AO_COND_EXPIRED;
-		st->event = "expired";
-		snprintf(st->key, sizeof(st->key), "expired:%ld",
-		    (long)sp->sp_expire);
+		st->event = AO_EV_EXPIRED;
+		snprintf(st->key, sizeof(st->key), "%s:%ld",
+		    ao_event_name(st->event), (long)sp->sp_expire);
 		return;
 	}
 	if (sp->sp_lstchg > 0 && sp->sp_max >= 0 && sp->sp_inact >= 0 &&
 	    today - sp->sp_lstchg > sp->sp_max + sp->sp_inact) {
 		st->cond = AO_COND_INACTIVE;
-		st->event = "expired";
+		st->event = AO_EV_EXPIRED;
 		snprintf(st->key, sizeof(st->key), "inactive:%ld:%ld:%ld",
 		    (long)sp->sp_lstchg, (long)sp->sp_max, (long)sp->sp_inact);
 	}

@@ -20,19 +20,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "event.h"
+
 enum ao_condition {
 	AO_COND_NONE = 0,
-	AO_COND_LOCKED,      /* password locked: event "locked" */
-	AO_COND_EXPIRED,     /* account expired: event "expired" */
-	AO_COND_INACTIVE,    /* password expired past inactivity: "expired" */
-	AO_COND_FAILLOCK,    /* locked out by pam_faillock: "faillock" */
+	AO_COND_LOCKED,      /* password locked: AO_EV_LOCKED */
+	AO_COND_EXPIRED,     /* account expired: AO_EV_EXPIRED */
+	AO_COND_INACTIVE,    /* password expired past inactivity: expired */
+	AO_COND_FAILLOCK,    /* locked out by pam_faillock: AO_EV_FAILLOCK */
 };
 
 #define AO_EPISODE_KEY_MAX 96
 
 struct ao_account_status {
 	enum ao_condition cond;
-	const char *event;                 /* "locked", "expired" or NULL */
+	enum ao_event event;               /* unless cond is AO_COND_NONE */
 	char key[AO_EPISODE_KEY_MAX];      /* episode key, "" when NONE */
 };
 

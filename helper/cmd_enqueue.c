@@ -30,7 +30,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
-#include "event.h"
+#include "record.h"
 #include "identity.h"
 #include "log.h"
 #include "person.h"
@@ -48,21 +48,6 @@ struct req {
 	char rhost[256];
 	long long fine_at;   /* --fine-at: ms since the epoch, 0 if not given */
 };
-
-/* Is the event enabled in the config? */
-static bool
-event_enabled(const struct ao_config *cfg, enum ao_event ev)
-{
-	switch (ev) {
-	case AO_EV_LOCKED: return cfg->ev_locked;
-	case AO_EV_EXPIRED: return cfg->ev_expired;
-	case AO_EV_DELETED: return cfg->ev_deleted;
-	case AO_EV_FAILLOCK: return cfg->ev_faillock;
-	case AO_EV_MANUAL: return true;
-	case AO_EV_NOLOGIN: return cfg->ev_nologin;
-	}
-	return false;
-}
 
 /*
  * Check the account ourselves.  Sets the episode key.  AO_OK when the
@@ -84,7 +69,7 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 			ao_err("account %s still exists: not a deletion", user);
 			return AO_ERR_DATA;
 		}
-		snprintf(key, keysz, "deleted");
+		snprintf(key, keysz, "%s", ao_event_name(ev));
 		return AO_OK;
 	case AO_EV_FAILLOCK: {
 		struct ao_faillock_conf fc;
@@ -96,7 +81,7 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 			    "nothing queued", user);
 			return AO_ERR_DATA;
 		}
-		snprintf(key, keysz, "faillock");
+		snprintf(key, keysz, "%s", ao_event_name(ev));
 		return AO_OK;
 	}
 	case AO_EV_NOLOGIN:
@@ -104,11 +89,13 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 			ao_err("account %s does not have a nologin shell", user);
 			return AO_ERR_DATA;
 		}
-		snprintf(key, keysz, "nologin");
+		snprintf(key, keysz, "%s", ao_event_name(ev));
 		return AO_OK;
 	case AO_EV_LOCKED:
 	case AO_EV_EXPIRED:
 		break;
+	case AO_EV_COUNT:
+		return AO_ERR_USAGE;
 	}
 	if (pw == NULL) {
 		ao_err("no account %s", user);
@@ -126,7 +113,8 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 	    (ev == AO_EV_EXPIRED && st.cond != AO_COND_EXPIRED &&
 	    st.cond != AO_COND_INACTIVE)) {
 		ao_warn("account %s is not %s (it is %s); nothing queued",
-		    user, ao_event_name(ev), st.event ? st.event : "fine");
+		    user, ao_event_name(ev), st.cond == AO_COND_NONE ? "fine" :
+		    ao_event_name(st.event));
 		return AO_ERR_DATA;
 	}
 	snprintf(key, keysz, "%s", st.key);
@@ -220,8 +208,8 @@ parse(int argc, char **argv, struct req *q)
 	}
 	if (q->user == NULL || q->event == NULL || optind != argc) {
 		fprintf(stderr, "usage: accessowl-helper enqueue --user NAME "
-		    "--event locked|expired|faillock|deleted|manual|nologin "
-		    "[--service S] [--rhost H] [--fine-at MS]\n");
+		    "--event %s [--service S] [--rhost H] [--fine-at MS]\n",
+		    ao_event_choices());
 		return AO_ERR_USAGE;
 	}
 	if (!ao_username_ok(q->user)) {
@@ -282,7 +270,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 
 	/* policy: not managed means no event, but the episode is recorded so
 	 * the module does not start us again for it */
-	if (!event_enabled(&cfg, evk) || ao_strlist_has(&cfg.exclude, q.user) ||
+	if (!ao_config_event_on(&cfg, evk) || ao_strlist_has(&cfg.exclude, q.user) ||
 	    (uid >= 0 && uid < cfg.min_uid)) {
 		ao_info("account %s (%s): not managed (accounts.exclude, "
 		    "accounts.min_uid or events.%s); nothing queued", q.user,

@@ -16,7 +16,7 @@
 
 #include "api.h"
 #include "deliver.h"
-#include "event.h"
+#include "record.h"
 #include "spool.h"
 #include "cmd.h"
 #include "err.h"

@@ -16,7 +16,7 @@
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-enum kind { K_STR, K_BOOL, K_INT, K_STRLIST, K_GROUP, K_MAP };
+enum kind { K_STR, K_BOOL, K_INT, K_STRLIST, K_GROUP, K_MAP, K_EVENTS };
 
 struct key {
 	const char *name;
@@ -47,14 +47,7 @@ static const struct key scope_keys[] = {
 	{ "applications", K_STRLIST, F(applications), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
-static const struct key events_keys[] = {
-	{ "locked", K_BOOL, F(ev_locked), 0, 0, NULL },
-	{ "expired", K_BOOL, F(ev_expired), 0, 0, NULL },
-	{ "deleted", K_BOOL, F(ev_deleted), 0, 0, NULL },
-	{ "faillock", K_BOOL, F(ev_faillock), 0, 0, NULL },
-	{ "nologin", K_BOOL, F(ev_nologin), 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, NULL },
-};
+
 static const struct key accounts_keys[] = {
 	{ "min_uid", K_INT, F(min_uid), 0, 4294967294L, NULL },
 	{ "exclude", K_STRLIST, F(exclude), 0, 0, NULL },
@@ -69,7 +62,7 @@ static const struct key root_keys[] = {
 	{ "api", K_GROUP, 0, 0, 0, api_keys },
 	{ "identity", K_GROUP, 0, 0, 0, identity_keys },
 	{ "scope", K_GROUP, 0, 0, 0, scope_keys },
-	{ "events", K_GROUP, 0, 0, 0, events_keys },
+	{ "events", K_EVENTS, 0, 0, 0, NULL },
 	{ "accounts", K_GROUP, 0, 0, 0, accounts_keys },
 	{ "paths", K_GROUP, 0, 0, 0, paths_keys },
 	{ "user", K_STR, F(user), 0, 0, NULL },
@@ -111,6 +104,7 @@ type_name(enum kind k)
 	case K_STRLIST: return "a list of strings, [ \"a\", \"b\" ]";
 	case K_GROUP: return "a group, { ... }";
 	case K_MAP: return "a list of groups, ( { user = \"...\"; email = \"...\"; } )";
+	case K_EVENTS: return "a group, { locked = true; ... }";
 	}
 	return "?";
 }
@@ -213,6 +207,29 @@ parse_map(struct pctx *p, const config_setting_t *s)
 	return AO_OK;
 }
 
+/* events: { <event name> = true|false; ... }, the names from event.h. */
+static int
+parse_events(struct pctx *p, const config_setting_t *grp)
+{
+	int n = config_setting_length(grp), i;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const char *name = config_setting_name(s);
+		enum ao_event ev;
+
+		if (ao_event_parse(name, &ev) != AO_OK ||
+		    !ao_event_configurable(ev))
+			return fail(p, s, "unknown key 'events.%s'; see "
+			    "accessowl.conf(5) for the keys", name);
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			return fail(p, s, "events.%s must be %s", name,
+			    type_name(K_BOOL));
+		p->cfg->events[ev] = config_setting_get_bool(s) != 0;
+	}
+	return AO_OK;
+}
+
 static int
 parse_group(struct pctx *p, const config_setting_t *grp,
     const struct key *keys, const char *prefix)
@@ -272,6 +289,11 @@ parse_group(struct pctx *p, const config_setting_t *grp,
 			if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY)
 				goto badtype;
 			r = parse_map(p, s);
+			break;
+		case K_EVENTS:
+			if (t != CONFIG_TYPE_GROUP)
+				goto badtype;
+			r = parse_events(p, s);
 			break;
 		case K_GROUP: {
 			char sub[sizeof(dotted) + 1];
@@ -354,14 +376,15 @@ validate(struct pctx *p)
 int
 ao_config_defaults(struct ao_config *cfg)
 {
+	unsigned i;
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->timeout = 10;
 	cfg->spread = 30;
 	cfg->gecos_email = false;
 	cfg->gecos_trusted = AO_GECOS_OTHER; /* until login.defs says more */
-	cfg->ev_locked = cfg->ev_expired = cfg->ev_deleted = true;
-	cfg->ev_faillock = false;
-	cfg->ev_nologin = false;
+	for (i = 0; i < AO_EV_COUNT; i++)
+		cfg->events[i] = ao_event_default((enum ao_event)i);
 	cfg->min_uid = 1000;
 	if ((cfg->api_url = strdup("https://api.accessowl.com")) == NULL ||
 	    (cfg->token_file = strdup("/etc/accessowl/token")) == NULL ||
@@ -460,6 +483,13 @@ ao_config_free(struct ao_config *cfg)
 	free(cfg->state_dir);
 	free(cfg->user);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+bool
+ao_config_event_on(const struct ao_config *cfg, enum ao_event ev)
+{
+	return (unsigned)ev < AO_EV_COUNT &&
+	    (cfg->events[ev] || !ao_event_configurable(ev));
 }
 
 bool

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "event.h"
+
 #define AO_DEFAULT_CONFIG "/etc/accessowl/accessowl.conf"
 
 struct ao_map_entry {
@@ -44,8 +46,8 @@ struct ao_config {
 	size_t nmap;
 	/* scope */
 	struct ao_strlist applications; /* empty = every application */
-	/* events */
-	bool ev_locked, ev_expired, ev_deleted, ev_faillock, ev_nologin;
+	/* events: events[AO_EV_...]; manual is always on */
+	bool events[AO_EV_COUNT];
 	/* accounts */
 	long min_uid;
 	struct ao_strlist exclude;
@@ -75,6 +77,9 @@ int ao_config_load(struct ao_config *cfg, const char *path);
 
 /* Release everything cfg owns.  Accepts a zeroed or NULL cfg. */
 void ao_config_free(struct ao_config *cfg);
+
+/* Does the config turn event ev on (events.<name>; manual always)? */
+bool ao_config_event_on(const struct ao_config *cfg, enum ao_event ev);
 
 /* Is name in the list (exact match)? */
 bool ao_strlist_has(const struct ao_strlist *l, const char *name);

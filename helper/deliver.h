@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "event.h"
+#include "record.h"
 #include "run.h"
 #include "spool.h"
 

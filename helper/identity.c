@@ -13,7 +13,8 @@ static int
 local_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL;
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
 }
 
 static int
@@ -23,35 +24,42 @@ domain_char(char c)
 	    (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
 
-/* Is s[0..n) a plausible address: local@domain.tld? */
+/* Is local[0..llen) @ dom[0..dlen) a plausible address: local@domain.tld? */
 static int
-is_email(const char *s, size_t n)
+is_email_parts(const char *local, size_t llen, const char *dom, size_t dlen)
 {
-	const char *at = memchr(s, '@', n);
-	size_t i, llen, dlen;
+	size_t i;
 	int dot = 0;
 
-	if (at == NULL || n > 254)
-		return 0;
-	llen = (size_t)(at - s);
-	dlen = n - llen - 1;
-	if (llen == 0 || llen > 64 || dlen < 3)
+	if (llen == 0 || llen > 64 || dlen < 3 || llen + 1 + dlen > 254)
 		return 0;
 	for (i = 0; i < llen; i++)
-		if (!local_char(s[i]))
+		if (!local_char(local[i]))
 			return 0;
 	for (i = 0; i < dlen; i++) {
-		char c = at[1 + i];
+		char c = dom[i];
 
 		if (!domain_char(c))
 			return 0;
 		if (c == '.') {
-			if (i == 0 || i == dlen - 1 || at[i] == '.')
+			if (i == 0 || i == dlen - 1 || dom[i - 1] == '.')
 				return 0;
 			dot = 1;
 		}
 	}
 	return dot;
+}
+
+/* Is s[0..n) a plausible address: local@domain.tld? */
+static int
+is_email(const char *s, size_t n)
+{
+	const char *at = memchr(s, '@', n);
+
+	if (at == NULL)
+		return 0;
+	return is_email_parts(s, (size_t)(at - s), at + 1,
+	    n - (size_t)(at - s) - 1);
 }
 
 int
@@ -232,11 +240,15 @@ ao_identity_email(const struct ao_config *cfg, const char *user,
 		return AO_OK;
 	}
 	if (cfg->email_domain[0] != '\0') {
-		n = snprintf(out, outsz, "%s@%s", user, cfg->email_domain);
-		if (n < 0 || (size_t)n >= outsz || !is_email(out, (size_t)n)) {
-			out[0] = '\0';
+		/* the scan asks for every account: no printf here */
+		size_t ul = strlen(user), dl = strlen(cfg->email_domain);
+
+		if (ul + 1 + dl >= outsz || !is_email_parts(user, ul,
+		    cfg->email_domain, dl))
 			return AO_ERR_NOTFOUND;
-		}
+		memcpy(out, user, ul);
+		out[ul] = '@';
+		memcpy(out + ul + 1, cfg->email_domain, dl + 1);
 		*source = AO_SRC_DOMAIN;
 		return AO_OK;
 	}
@@ -261,7 +273,7 @@ ao_identity_settle(const char *now, const char *source, const char *remembered,
 		*use = now;
 		return AO_ADDR_NEW;
 	}
-	if (ao_streq_ci(now, remembered)) {
+	if (strcmp(now, remembered) == 0 || ao_streq_ci(now, remembered)) {
 		*use = now;
 		return AO_ADDR_KEEP;
 	}

@@ -487,7 +487,7 @@ ao_revocations_free(struct ao_revocations *r)
 
 /* ---- spool events ---------------------------------------------------- */
 
-#include "event.h"
+#include "record.h"
 #include "reason.h"
 
 static int

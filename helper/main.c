@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "err.h"
+#include "event.h"
 #include "log.h"
 #include "privdrop.h"
 
@@ -36,8 +37,9 @@ usage(FILE *f)
 	    "\n"
 	    "commands:\n"
 	    "  enqueue --user NAME\n"
-	    "          --event locked|expired|faillock|deleted|manual|nologin\n"
-	    "          [--service S] [--rhost H]  queue an event (the PAM module "
+	    "          --event %s\n"
+	    "          [--service S] [--rhost H] [--fine-at MS]\n"
+	    "                                  queue an event (the PAM module "
 	    "does this)\n"
 	    "  deliver [--now] [--retry-parked]\n"
 	    "                                  deliver what is due (--now: "
@@ -60,7 +62,7 @@ usage(FILE *f)
 	    "\n"
 	    "exit status: 0 ok, 64 usage, 65 bad data, 69 API unavailable, "
 	    "75 try later,\n"
-	    "             77 permission, 78 config\n");
+	    "             77 permission, 78 config\n", ao_event_choices());
 }
 
 int

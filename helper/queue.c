@@ -7,7 +7,7 @@
 
 #include "account.h"
 #include "err.h"
-#include "event.h"
+#include "record.h"
 #include "log.h"
 #include "person.h"
 #include "queue.h"

@@ -527,3 +527,133 @@ ao_record_remove(const char *state_dir, const char *sub, const char *user)
 	close(dfd);
 	return r;
 }
+
+/* The state directory, as the service user; -1 (errno set) if unusable. */
+static int
+state_dir_open(const char *state_dir)
+{
+	if (refuse_root(state_dir) != AO_OK) {
+		errno = EPERM;
+		return -1;
+	}
+	return open(state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+ao_state_read(const char *state_dir, const char *name, size_t max,
+    char **out, size_t *len)
+{
+	int dfd, fd, r;
+
+	*out = NULL;
+	*len = 0;
+	if ((dfd = state_dir_open(state_dir)) < 0)
+		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_SYSTEM;
+	fd = open_regular(dfd, name);
+	close(dfd);
+	if (fd < 0)
+		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
+	r = ao_file_read_fd(fd, max, out, len);
+	close(fd);
+	return r;
+}
+
+int
+ao_state_begin(struct ao_state_out *o, const char *state_dir)
+{
+	char rnd[17];
+	int fd;
+
+	o->f = NULL;
+	if ((o->dirfd = state_dir_open(state_dir)) < 0) {
+		ao_err("cannot open %s: %s", state_dir, strerror(errno));
+		return AO_ERR_SYSTEM;
+	}
+	if (ao_random_hex(rnd, 8) != AO_OK)
+		goto fail;
+	snprintf(o->tmp, sizeof(o->tmp), ".tmp-%s", rnd);
+	fd = openat(o->dirfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if ((o->f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		(void)unlinkat(o->dirfd, o->tmp, 0);
+		goto fail;
+	}
+	(void)setvbuf(o->f, NULL, _IOFBF, 1 << 16);
+	return AO_OK;
+fail:
+	ao_err("cannot write in %s: %s", state_dir, strerror(errno));
+	close(o->dirfd);
+	o->dirfd = -1;
+	return AO_ERR_SYSTEM;
+}
+
+void
+ao_state_put(struct ao_state_out *o, const char *s, size_t n)
+{
+	if (o->f != NULL && n > 0)
+		(void)fwrite(s, 1, n, o->f);
+}
+
+int
+ao_state_commit(struct ao_state_out *o, const char *name)
+{
+	int r = AO_ERR_SYSTEM, bad;
+
+	if (o->f == NULL)
+		return AO_ERR_SYSTEM;
+	bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
+	bad |= fclose(o->f) != 0;
+	o->f = NULL;
+	if (!bad && renameat(o->dirfd, o->tmp, o->dirfd, name) == 0 &&
+	    fsync(o->dirfd) == 0)
+		r = AO_OK;
+	if (r != AO_OK) {
+		ao_err("cannot write %s: %s", name, strerror(errno));
+		(void)unlinkat(o->dirfd, o->tmp, 0);
+	}
+	close(o->dirfd);
+	o->dirfd = -1;
+	return r;
+}
+
+void
+ao_state_abort(struct ao_state_out *o)
+{
+	if (o->f != NULL) {
+		fclose(o->f);
+		o->f = NULL;
+		(void)unlinkat(o->dirfd, o->tmp, 0);
+	}
+	if (o->dirfd >= 0)
+		close(o->dirfd);
+	o->dirfd = -1;
+}
+
+int
+ao_state_remove_dir(const char *state_dir, const char *sub)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd, fd;
+
+	if ((dfd = state_dir_open(state_dir)) < 0)
+		return AO_ERR_SYSTEM;
+	fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		close(dfd);
+		return errno == ENOENT ? AO_OK : AO_ERR_SYSTEM;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	(void)unlinkat(dfd, sub, AT_REMOVEDIR);
+	(void)fsync(dfd);
+	close(dfd);
+	return AO_OK;
+}

@@ -27,9 +27,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
-#include "event.h"
+#include "record.h"
 
 enum ao_queue { AO_Q_QUEUE, AO_Q_PARKED, AO_Q_DONE, AO_Q_COUNT };
 
@@ -106,5 +107,28 @@ int ao_record_write(const char *state_dir, const char *sub, const char *user,
     const char *line);
 int ao_record_remove(const char *state_dir, const char *sub,
     const char *user);
+
+/*
+ * Whole files in the state directory (after the privilege drop, like
+ * everything here): read <state_dir>/<name> (a regular file of at most max
+ * bytes; AO_ERR_NOTFOUND when absent), and replace it durably, written as
+ * a stream: ao_state_begin(), ao_state_put() as often as needed, then
+ * ao_state_commit() (flush, fsync, rename into place, fsync of the
+ * directory) or ao_state_abort().  Remove a whole subdirectory of records.
+ */
+int ao_state_read(const char *state_dir, const char *name, size_t max,
+    char **out, size_t *len);
+
+struct ao_state_out {
+	int dirfd;
+	FILE *f;
+	char tmp[32];
+};
+
+int ao_state_begin(struct ao_state_out *o, const char *state_dir);
+void ao_state_put(struct ao_state_out *o, const char *s, size_t n);
+int ao_state_commit(struct ao_state_out *o, const char *name);
+void ao_state_abort(struct ao_state_out *o);
+int ao_state_remove_dir(const char *state_dir, const char *sub);
 
 #endif

@@ -26,8 +26,8 @@
  * - Root never opens anything in the helper's spool or state directories:
  *   those belong to the service user, which talks to the network and is
  *   assumed compromisable (design.md, "Trust boundaries").
- * - A pam_faillock lockout is reported as event "faillock" (one episode per
- *   lockout, key "faillock"); the helper files it only when
+ * - A pam_faillock lockout is reported as AO_EV_FAILLOCK (one episode per
+ *   lockout, its name as the key); the helper files it only when
  *   events.faillock is on, because anyone can cause a lockout.
  */
 #include <errno.h>
@@ -435,8 +435,9 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 		ao_faillock_load(AO_FAILLOCK_CONF, &fc);
 		if (ao_faillock_check(&fc, user, (long)pw.pw_uid, time(NULL))) {
 			st.cond = AO_COND_FAILLOCK;
-			st.event = "faillock";
-			snprintf(st.key, sizeof(st.key), "faillock");
+			st.event = AO_EV_FAILLOCK;
+			snprintf(st.key, sizeof(st.key), "%s",
+			    ao_event_name(st.event));
 		}
 	}
 	if (st.cond == AO_COND_NONE) {
@@ -453,14 +454,14 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 			/* another episode: whatever we knew is stale */
 		} else if (rc.state == REC_QUEUED) {
 			DEBUG("%s: %s is %s; already handed over", hook, user,
-			    st.event);
+			    ao_event_name(st.event));
 			goto out;
 		} else if (rc.state == REC_TRIED) {
 			fine_at = rc.fine_at;
 			if (time(NULL) - rc.mtime < SPAWN_INTERVAL &&
 			    rc.mtime <= time(NULL)) {
 				DEBUG("%s: %s is %s; helper started less than "
-				    "%d s ago", hook, user, st.event,
+				    "%d s ago", hook, user, ao_event_name(st.event),
 				    SPAWN_INTERVAL);
 				goto out;
 			}
@@ -472,7 +473,7 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	if (argv_add(&av, "accessowl-helper") || argv_add(&av, "-c") ||
 	    argv_add(&av, o->config) || argv_add(&av, "enqueue") ||
 	    argv_add(&av, "--user") || argv_add(&av, user) ||
-	    argv_add(&av, "--event") || argv_add(&av, st.event))
+	    argv_add(&av, "--event") || argv_add(&av, ao_event_name(st.event)))
 		goto out;
 	if ((s = item_str(pamh, PAM_SERVICE)) != NULL &&
 	    (argv_add(&av, "--service") ||
@@ -493,13 +494,13 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 		goto out;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		pam_syslog(pamh, LOG_INFO, "account %s is %s: handed to "
-		    "accessowl-helper", user, st.event);
+		    "accessowl-helper", user, ao_event_name(st.event));
 		if (dfd >= 0)
 			record_put(dfd, user, st.key, "queued", 0);
 	} else
 		pam_syslog(pamh, LOG_WARNING, "account %s is %s, but "
 		    "accessowl-helper enqueue failed (%s %d); see its log",
-		    user, st.event, WIFEXITED(status) ? "exit" : "signal",
+		    user, ao_event_name(st.event), WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 out:
 	if (dfd >= 0)

@@ -8,6 +8,9 @@ shared and noisy).
   enqueue                   a locked user's first attempt: module + helper
   scan                      10,000 accounts, baseline and incremental
   deliver                   revocations filed per second against the fake
+  scan at scale             100,000 accounts beside the NSS floor
+                            (`getent passwd; getent shadow`): baseline,
+                            no change, one lock, peak RSS
   fleet                     20 and 200 hosts deprovision one person at
                             once: requests, revocations, duplicates, 429s
 """
@@ -104,6 +107,87 @@ def fleet(tmp, certs, hosts, spread, states=3):
         fake.stop()
 
 
+def scan_at_scale(tmp, certs, n=100000):
+    """The scan of n accounts against the floor, `getent passwd; getent
+    shadow`, in the same environment (as root: a private namespace over a
+    copied /etc, files NSS as on a host; else nss_wrapper)."""
+    env = Env(tmp, certs, None, new_token(),
+              identity='email_domain = "example.com";')
+    if os.geteuid() == 0:
+        from rootenv import PrivateSystem
+        system = PrivateSystem(tmp / f"scan-{n}")
+        hashed = "$6$saltsalt$" + "x" * 86
+
+        def write_db(locked=()):
+            passwd = (system.etc / "passwd").read_text().split("\n")[:-1]
+            shadow = (system.etc / "shadow").read_text().split("\n")[:-1]
+            base_p = [l for l in passwd if not l.startswith("s")][:60]
+            base_s = [l for l in shadow if not l.startswith("s")][:60]
+            (system.etc / "passwd").write_text("\n".join(base_p + [
+                f"s{i:06d}:x:{100000 + i}:100::/home/s:/bin/sh"
+                for i in range(n)]) + "\n")
+            (system.etc / "shadow").write_text("\n".join(base_s + [
+                f"s{i:06d}:{'!' if i in locked else ''}{hashed}:19000:0:::::"
+                for i in range(n)]) + "\n")
+
+        def run(argv):
+            return system.argv(argv)
+    else:
+        w = PamWorld(env)
+
+        def write_db(locked=()):
+            w.users = {f"s{i:06d}": (100000 + i, "",
+                                     f"s{i:06d}:{'!' if i in locked else ''}"
+                                     f"{HASH}:19000:0:::::")
+                       for i in range(n)}
+            w.write_db()
+
+        def run(argv):
+            pre = w.pam_env()
+            return ["env", f"LD_PRELOAD={pre['LD_PRELOAD']}",
+                    "NSS_WRAPPER_PASSWD=" + pre["NSS_WRAPPER_PASSWD"],
+                    "NSS_WRAPPER_GROUP=" + pre["NSS_WRAPPER_GROUP"],
+                    "NSS_WRAPPER_SHADOW=" + pre["NSS_WRAPPER_SHADOW"]] + argv
+
+    def timed(argv, reps=3):
+        """Best wall time of reps, less the start-up of the environment
+        (a namespace, or the preload), and the peak RSS (GNU time)."""
+        best, rss = None, 0
+        for _ in range(reps):
+            t = time.monotonic()
+            p = subprocess.run(run(["/usr/bin/time", "-f", "%M"] + argv),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+            dt = time.monotonic() - t
+            if p.returncode != 0:
+                raise RuntimeError(f"{argv}: {p.stderr}")
+            best = dt if best is None else min(best, dt)
+            rss = max(rss, int(p.stderr.split()[-1]))
+        return best, rss
+
+    startup = min(timed(["true"])[0] for _ in range(3))
+    write_db()
+    floor = timed(["sh", "-c", "getent passwd >/dev/null; "
+                   "getent shadow >/dev/null"])[0] - startup
+    scan = [HELPER, "-c", str(env.config_path), "scan"]
+    baseline, rss1 = timed(scan, reps=1)
+    same, rss2 = timed(scan)
+    write_db(locked={n // 2})
+    one, rss3 = timed(scan, reps=1)
+    baseline, same, one = baseline - startup, same - startup, one - startup
+    print(f"scan, {n} accounts: NSS floor {floor * 1000:.0f} ms "
+          f"(getent passwd; getent shadow); start-up of the environment "
+          f"{startup * 1000:.0f} ms, left out of every number")
+    report(f"scan {n}, baseline", [baseline], "s", 2)
+    report(f"scan {n}, no change", [same * 1000], "ms",
+           min(300, 5 * floor * 1000))
+    report(f"scan {n}, one usermod -L", [one * 1000], "ms",
+           min(300, 5 * floor * 1000))
+    report(f"scan {n}, peak RSS", [max(rss1, rss2, rss3) / 1024], "MB", 30)
+    if os.geteuid() == 0:
+        system.close()
+
+
 def fleets(tmp, certs):
     for hosts, spread in ((20, 0), (20, 30), (200, 0), (200, 30)):
         fleet(tmp, certs, hosts, spread)
@@ -113,9 +197,10 @@ def main():
     tmp = Path(tempfile.mkdtemp(prefix="accessowl-bench-"))
     os.chmod(tmp, 0o711)
     certs = make_certs(tmp / "certs")
-    if "--fleet" in sys.argv:            # tests/bench.py --fleet: only that
+    only = {"--fleet": fleets, "--scan": scan_at_scale}
+    for arg in sys.argv[1:]:            # tests/bench.py --fleet: only that
         try:
-            fleets(tmp, certs)
+            only[arg](tmp, certs)
         finally:
             subprocess.run(["rm", "-rf", str(tmp)])
         return 0 if all(results) else 1
@@ -171,6 +256,7 @@ def main():
         subprocess.run(scan, check=True, capture_output=True)
         report("scan, 10,000 accounts, no change", [time.monotonic() - t],
                "s", 10)
+        scan_at_scale(tmp, certs)
         fleets(tmp, certs)
     finally:
         fake.stop()

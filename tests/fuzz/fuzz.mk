@@ -15,7 +15,7 @@
 # third-party leaks are suppressed in tests/fuzz/lsan.supp).
 
 FUZZ_TARGETS := users_page states_page revocation config event \
-	faillock_tally faillock_conf gecos_email gecos_trusted login_defs scanrec \
+	faillock_tally faillock_conf gecos_email gecos_trusted login_defs scanstate \
 	revocations_page
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10

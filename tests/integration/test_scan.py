@@ -106,6 +106,31 @@ def test_unlock_and_relock_is_a_new_episode(scanner):
     assert s.events() == [("alice", "locked"), ("alice", "locked")]
 
 
+def test_the_records_of_version_1_are_read_once(scanner):
+    """Before the one state file, each account had a record of its own in
+    accounts/: an upgrade compares against those, then replaces them."""
+    import os
+    s = scanner
+    s.scan()
+    state = s.e.state / "scan.state"
+    old = s.e.state / "accounts"
+    old.mkdir(mode=0o700)
+    for line in state.read_text().splitlines()[1:]:
+        name, rest = line.split("\t", 1)
+        (old / name).write_text("v1\t" + rest + "\n")
+    state.unlink()
+    if os.geteuid() == 0:
+        for p in [old] + list(old.iterdir()):
+            os.chown(p, 65534, 65534)
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan()
+    assert s.events() == [("alice", "locked")]   # not a baseline: compared
+    assert state.read_text().startswith("accessowl-scan 2\n")
+    assert not old.exists()
+    s.scan()
+    assert s.events() == [("alice", "locked")]
+
+
 def test_expiry_by_the_passing_of_time(scanner):
     s = scanner
     s.sys.run(["chage", "-E", day(1), "gina"])     # expires tomorrow
@@ -154,7 +179,9 @@ def test_scan_of_ten_thousand_accounts(fake, env):
     t = time.monotonic()
     scan()
     baseline = time.monotonic() - t
-    assert len(list((e.state / "accounts").glob("u*"))) == n
+    kept = (e.state / "scan.state").read_text().splitlines()
+    assert kept[0] == "accessowl-scan 2"
+    assert sum(l.startswith("u") for l in kept) == n
     for i in range(0, n, 100):                 # lock 100 of them
         name = f"u{i:05d}"
         w.users[name] = (10000 + i, "", f"{name}:!{HASH}:19000:0:::::")
@@ -166,6 +193,8 @@ def test_scan_of_ten_thousand_accounts(fake, env):
         [str(w.wrapper), "-c", str(e.config_path), "status", "--json"],
         capture_output=True, text=True).stdout)
     assert len(events) == 100 and all(x["event"] == "locked" for x in events)
+    assert sum("\tlocked\t" in l for l in
+               (e.state / "scan.state").read_text().splitlines()) == 100
     print(f"\nscan of {n} accounts: baseline {baseline:.1f} s, "
           f"with 100 locks {second:.1f} s")
 

@@ -419,9 +419,10 @@ def test_scan_dry_run_prints_nothing_raw_from_a_record(trust_host):
     s = h.sys
     s.useradd("alice", password="pw-a", gecos="Alice,,,,alice@example.com")
     helper(h, "scan")
-    rec = h.e.state / "accounts" / "alice"
-    rec.write_text("v1\t1001\tlocked" + CLEAR + "\tlocked:1\tlogin\t" +
-                   "alice@example.com" + OSC52 + "\n")
+    rec = h.e.state / "scan.state"
+    assert rec.read_text().startswith("accessowl-scan 2\n")
+    rec.write_text("accessowl-scan 2\nalice\t1001\tlocked" + CLEAR +
+                   "\tlocked:1\tlogin\talice@example.com" + OSC52 + "\n")
     p = helper(h, "scan", "--dry-run")
     assert p.returncode == 0, p.stderr
     no_escapes(p.stdout)

@@ -66,19 +66,18 @@ conditions(void **state)
 	sp = entry(hash, 19990, -1, -1, -1);
 	ao_account_inspect(&sp, today, &st);
 	assert_int_equal(st.cond, AO_COND_NONE);
-	assert_null(st.event);
 	assert_string_equal(st.key, "");
 
 	sp = entry(locked, 19990, -1, -1, -1);
 	ao_account_inspect(&sp, today, &st);
 	assert_int_equal(st.cond, AO_COND_LOCKED);
-	assert_string_equal(st.event, "locked");
+	assert_int_equal(st.event, AO_EV_LOCKED);
 	assert_null(strstr(st.key, "saltsalt")); /* a digest, not the hash */
 
 	sp = entry(bang, 19990, -1, -1, today); /* expires today */
 	ao_account_inspect(&sp, today, &st);
 	assert_int_equal(st.cond, AO_COND_EXPIRED);
-	assert_string_equal(st.event, "expired");
+	assert_int_equal(st.event, AO_EV_EXPIRED);
 	assert_string_equal(st.key, "expired:20000");
 
 	sp = entry(hash, 19990, -1, -1, today + 1); /* tomorrow: not yet */
@@ -95,7 +94,7 @@ conditions(void **state)
 	assert_int_equal(st.cond, AO_COND_NONE);
 	ao_account_inspect(&sp, today + 1, &st); /* 101 > 100: yes */
 	assert_int_equal(st.cond, AO_COND_INACTIVE);
-	assert_string_equal(st.event, "expired");
+	assert_int_equal(st.event, AO_EV_EXPIRED);
 	sp = entry(hash, 0, 90, 10, -1);         /* lstchg 0: must change, not inactive */
 	ao_account_inspect(&sp, today, &st);
 	assert_int_equal(st.cond, AO_COND_NONE);

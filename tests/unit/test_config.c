@@ -33,9 +33,12 @@ defaults(void **state)
 	assert_int_equal(c.spread, 30);
 	assert_false(c.gecos_email);   /* users may change parts of GECOS */
 	assert_int_equal(c.gecos_domains.n, 0);
-	assert_true(c.ev_locked && c.ev_expired && c.ev_deleted);
-	assert_false(c.ev_faillock);
-	assert_false(c.ev_nologin);
+	assert_true(ao_config_event_on(&c, AO_EV_LOCKED));
+	assert_true(ao_config_event_on(&c, AO_EV_EXPIRED));
+	assert_true(ao_config_event_on(&c, AO_EV_DELETED));
+	assert_true(ao_config_event_on(&c, AO_EV_MANUAL));
+	assert_false(ao_config_event_on(&c, AO_EV_FAILLOCK));
+	assert_false(ao_config_event_on(&c, AO_EV_NOLOGIN));
 	assert_int_equal(c.min_uid, 1000);
 	assert_int_equal(c.exclude.n, 1);
 	assert_string_equal(c.exclude.v[0], "root");
@@ -67,11 +70,7 @@ sample_is_defaults(void **state)
 	assert_int_equal(c.gecos_domains.n, d.gecos_domains.n);
 	assert_int_equal(c.nmap, 0);
 	assert_int_equal(c.applications.n, 0);
-	assert_int_equal(c.ev_locked, d.ev_locked);
-	assert_int_equal(c.ev_expired, d.ev_expired);
-	assert_int_equal(c.ev_deleted, d.ev_deleted);
-	assert_int_equal(c.ev_faillock, d.ev_faillock);
-	assert_int_equal(c.ev_nologin, d.ev_nologin);
+	assert_memory_equal(c.events, d.events, sizeof(c.events));
 	assert_int_equal(c.min_uid, d.min_uid);
 	assert_int_equal(c.exclude.n, d.exclude.n);
 	assert_string_equal(c.spool_dir, d.spool_dir);
@@ -113,9 +112,9 @@ full(void **state)
 	assert_int_equal(c.applications.n, 2);
 	assert_true(ao_strlist_has(&c.applications, "app-2"));
 	assert_false(ao_strlist_has(&c.applications, "app-3"));
-	assert_true(c.ev_faillock);
-	assert_false(c.ev_deleted);
-	assert_true(c.ev_locked);
+	assert_true(ao_config_event_on(&c, AO_EV_FAILLOCK));
+	assert_false(ao_config_event_on(&c, AO_EV_DELETED));
+	assert_true(ao_config_event_on(&c, AO_EV_LOCKED));
 	assert_int_equal(c.min_uid, 500);
 	assert_int_equal(c.exclude.n, 2);
 	assert_string_equal(c.user, "nobody");
@@ -135,6 +134,9 @@ errors_table(void **state)
 		{ "api: { spread = -1; };", "api.spread = -1 is out of range (0 to 3600)" },
 		{ "api = 1;", "test.conf:1: api must be a group" },
 		{ "events: { locked = 1; };", "events.locked must be true or false" },
+		{ "events: { manual = false; };", "unknown key 'events.manual'" },
+		{ "events: { lockd = true; };", "test.conf:1: unknown key 'events.lockd'" },
+		{ "events = true;", "events must be a group" },
 		{ "accounts: { min_uid = -1; };", "accounts.min_uid = -1 is out of range" },
 		{ "accounts: { exclude = [ 1 ]; };", "accounts.exclude" },
 		{ "accounts: { exclude = [ \"\" ]; };", "element 1 is empty" },

@@ -16,8 +16,8 @@
  * revocation a person filed, the pending check in deliver.c).  A manual
  * revoke files as asked: "ao1-<event id>-<state id>".
  */
-#ifndef AO_EVENT_H
-#define AO_EVENT_H
+#ifndef AO_RECORD_H
+#define AO_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>

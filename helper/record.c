@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "event.h"
+#include "record.h"
 #include "reason.h"
 
 int

@@ -42,7 +42,8 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 COMMON_SRC := common/err.c common/text.c common/event.c common/account.c \
 	common/faillock.c common/spawn.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
-	helper/privdrop.c helper/http.c helper/json.c helper/identity.c \
+	helper/privdrop.c helper/http.c helper/api_json.c helper/spool_json.c \
+	helper/identity.c \
 	helper/reason.c helper/api.c helper/run.c helper/record.c helper/person.c \
 	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
 	helper/spool.c helper/deliver.c helper/queue.c

@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "http.h"
-#include "json.h"
+#include "api_json.h"
 
 struct ao_api {
 	struct ao_http *http;

@@ -14,7 +14,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "err.h"
-#include "json.h"
+#include "spool_json.h"
 #include "log.h"
 #include "out.h"
 #include "privdrop.h"
@@ -173,7 +173,7 @@ print:
 			evs[i] = e[i].ev;
 			where[i] = ao_queue_name(e[i].q);
 		}
-		r = evs && where ? ao_json_status_dump(evs, where, n, &text) :
+		r = evs && where ? ao_spool_json_status(evs, where, n, &text) :
 		    AO_ERR_NOMEM;
 		if (r == AO_OK)
 			ao_print("%s\n", text);

@@ -11,7 +11,7 @@
 
 #include "account.h"
 #include "err.h"
-#include "json.h"
+#include "spool_json.h"
 #include "log.h"
 #include "secfile.h"
 #include "spool.h"
@@ -316,7 +316,7 @@ ao_spool_put(struct ao_spool *sp, enum ao_queue q,
 	int r;
 
 	ao_event_filename(ev, name, sizeof(name));
-	if ((r = ao_json_event_dump(ev, &text)) != AO_OK)
+	if ((r = ao_spool_json_dump(ev, &text)) != AO_OK)
 		return r;
 	r = ao_durable_write(sp->fd[q], name, text, strlen(text));
 	if (r != AO_OK)
@@ -340,7 +340,7 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
 		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
 	if ((r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len)) == AO_OK)
-		r = ao_json_event_load(buf, len, ev);
+		r = ao_spool_json_load(buf, len, ev);
 	free(buf);
 	close(fd);
 	return r;

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness: ao_json_event_load(), a spool event record, plus a
+ * libFuzzer harness: ao_spool_json_load(), a spool event record, plus a
  * round trip: whatever loads must dump, load again and dump identically.
  */
 #include <stddef.h>
@@ -9,7 +9,7 @@
 
 #include "err.h"
 #include "record.h"
-#include "json.h"
+#include "spool_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,12 +21,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (ao_event_init(&ev) != AO_OK || ao_event_init(&ev2) != AO_OK)
 		abort();
-	if (ao_json_event_load((const char *)data, size, &ev) == AO_OK) {
-		if (ao_json_event_dump(&ev, &dump) != AO_OK)
+	if (ao_spool_json_load((const char *)data, size, &ev) == AO_OK) {
+		if (ao_spool_json_dump(&ev, &dump) != AO_OK)
 			abort();
-		if (ao_json_event_load(dump, strlen(dump), &ev2) != AO_OK)
+		if (ao_spool_json_load(dump, strlen(dump), &ev2) != AO_OK)
 			abort();    /* we cannot read back what we wrote */
-		if (ao_json_event_dump(&ev2, &dump2) != AO_OK ||
+		if (ao_spool_json_dump(&ev2, &dump2) != AO_OK ||
 		    strcmp(dump, dump2) != 0)
 			abort();    /* the round trip changed the record */
 	}

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "err.h"
-#include "json.h"
+#include "api_json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 
 #include "err.h"
 #include "api.h"
-#include "json.h"
+#include "api_json.h"
 
 #define U1 "7488a646-e31f-11e4-aace-600308960662"
 #define U2 "11111111-2222-4333-8444-555555555555"

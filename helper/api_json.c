@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "err.h"
-#include "json.h"
+#include "api_json.h"
 
 bool
 ao_id_valid(const char *s)
@@ -25,9 +25,8 @@ ao_id_valid(const char *s)
 	return true;
 }
 
-/* Parse the whole body with the depth cap; NULL if not exactly one value. */
-static json_object *
-parse(const char *body, size_t len)
+json_object *
+ao_json_parse(const char *body, size_t len)
 {
 	json_tokener *tok;
 	json_object *o;
@@ -159,7 +158,7 @@ static int
 parse_page(const char *body, size_t len, row_fn row, void *dst,
     struct ao_page *page)
 {
-	json_object *root = parse(body, len), *rows = NULL;
+	json_object *root = ao_json_parse(body, len), *rows = NULL;
 	size_t i, n;
 	int r;
 
@@ -353,7 +352,7 @@ revocation_obj(json_object *rec, struct ao_revocation *out)
 int
 ao_json_revocation(const char *body, size_t len, struct ao_revocation *out)
 {
-	json_object *root = parse(body, len), *rec;
+	json_object *root = ao_json_parse(body, len), *rec;
 	int r = AO_ERR_DATA;
 
 	memset(out, 0, sizeof(*out));
@@ -483,265 +482,4 @@ ao_revocations_free(struct ao_revocations *r)
 		ao_revocation_free(&r->v[i]);
 	free(r->v);
 	memset(r, 0, sizeof(*r));
-}
-
-/* ---- spool events ---------------------------------------------------- */
-
-#include "record.h"
-#include "reason.h"
-
-static int
-add_str(json_object *o, const char *k, const char *v)
-{
-	json_object *s = v ? json_object_new_string(v) : NULL;
-
-	if (v != NULL && s == NULL)
-		return -1;
-	return json_object_object_add(o, k, s);
-}
-
-static int
-add_int(json_object *o, const char *k, long long v)
-{
-	json_object *i = json_object_new_int64(v);
-
-	return i ? json_object_object_add(o, k, i) : -1;
-}
-
-static json_object *
-event_obj(const struct ao_event_rec *ev)
-{
-	json_object *o = json_object_new_object(), *arr = NULL;
-	size_t i;
-	int bad = 0;
-
-	if (o == NULL)
-		return NULL;
-	bad |= add_int(o, "version", AO_EVENT_VERSION);
-	bad |= add_str(o, "id", ev->id);
-	bad |= add_str(o, "user", ev->user);
-	bad |= add_int(o, "uid", ev->uid);
-	bad |= add_str(o, "event", ev->event);
-	bad |= add_str(o, "episode", ev->episode);
-	bad |= add_str(o, "email", ev->email);
-	bad |= add_str(o, "email_source", ev->email_source);
-	if (ev->email_unconfirmed != NULL)
-		bad |= add_str(o, "email_unconfirmed", ev->email_unconfirmed);
-	bad |= add_str(o, "host", ev->host);
-	bad |= add_str(o, "service", ev->service);
-	bad |= add_str(o, "rhost", ev->rhost);
-	bad |= add_int(o, "created", ev->created);
-	bad |= add_int(o, "next_attempt", ev->next_attempt);
-	bad |= add_int(o, "last_attempt", ev->last_attempt);
-	bad |= add_int(o, "attempts", ev->attempts);
-	bad |= add_str(o, "person_id", ev->person_id);
-	bad |= json_object_object_add(o, "listed",
-	    json_object_new_boolean(ev->listed));
-	bad |= add_str(o, "error", ev->error);
-	if ((arr = json_object_new_array()) == NULL ||
-	    json_object_object_add(o, "states", arr) != 0) {
-		json_object_put(arr);
-		bad = 1;
-	}
-	for (i = 0; !bad && i < ev->nstates; i++) {
-		const struct ao_ev_state *s = &ev->states[i];
-		json_object *so = json_object_new_object();
-
-		if (so == NULL || json_object_array_add(arr, so) != 0) {
-			json_object_put(so);
-			bad = 1;
-			break;
-		}
-		bad |= add_str(so, "id", s->id);
-		bad |= add_str(so, "application_id", s->app_id);
-		bad |= add_str(so, "application_title", s->app_title);
-		bad |= add_str(so, "idempotency_key", s->key);
-		bad |= add_str(so, "status", ao_st_status_name(s->status));
-		bad |= add_str(so, "revocation_id", s->revocation_id);
-		bad |= add_str(so, "revocation_status", s->revocation_status);
-		bad |= add_str(so, "error", s->error);
-	}
-	if (bad) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
-}
-
-static int
-to_text(json_object *o, int flags, char **out)
-{
-	const char *t = json_object_to_json_string_ext(o, flags |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	*out = t ? strdup(t) : NULL;
-	json_object_put(o);
-	return *out ? AO_OK : AO_ERR_NOMEM;
-}
-
-int
-ao_json_event_dump(const struct ao_event_rec *ev, char **out)
-{
-	json_object *o = event_obj(ev);
-
-	*out = NULL;
-	if (o == NULL)
-		return AO_ERR_NOMEM;
-	return to_text(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, out);
-}
-
-int
-ao_json_status_dump(const struct ao_event_rec *evs, const char **where,
-    size_t n, char **out)
-{
-	json_object *arr = json_object_new_array();
-	size_t i;
-
-	*out = NULL;
-	if (arr == NULL)
-		return AO_ERR_NOMEM;
-	for (i = 0; i < n; i++) {
-		json_object *o = event_obj(&evs[i]);
-
-		if (o == NULL || add_str(o, "queue", where[i]) != 0 ||
-		    json_object_array_add(arr, o) != 0) {
-			json_object_put(o);
-			json_object_put(arr);
-			return AO_ERR_NOMEM;
-		}
-	}
-	return to_text(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED,
-	    out);
-}
-
-/* Required string field; "" allowed. */
-static int
-load_str(json_object *o, const char *k, char **dst, bool nullable)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v))
-		return nullable ? AO_OK : AO_ERR_DATA;
-	if (json_object_is_type(v, json_type_null))
-		return nullable ? ao_set(dst, NULL) : AO_ERR_DATA;
-	if (!json_object_is_type(v, json_type_string))
-		return AO_ERR_DATA;
-	return ao_set(dst, json_object_get_string(v));
-}
-
-static int
-load_int(json_object *o, const char *k, long long *dst)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return AO_ERR_DATA;
-	*dst = json_object_get_int64(v);
-	return AO_OK;
-}
-
-static int
-load_state(json_object *so, struct ao_ev_state *s)
-{
-	char *status = NULL;
-	int r;
-
-	if (!json_object_is_type(so, json_type_object))
-		return AO_ERR_DATA;
-	if ((r = load_str(so, "id", &s->id, false)) ||
-	    (r = load_str(so, "application_id", &s->app_id, true)) ||
-	    (r = load_str(so, "application_title", &s->app_title, true)) ||
-	    (r = load_str(so, "idempotency_key", &s->key, false)) ||
-	    (r = load_str(so, "revocation_id", &s->revocation_id, true)) ||
-	    (r = load_str(so, "revocation_status", &s->revocation_status, true)) ||
-	    (r = load_str(so, "error", &s->error, true)) ||
-	    (r = load_str(so, "status", &status, false)))
-		goto out;
-	r = AO_ERR_DATA;
-	if (!ao_id_valid(s->id) || strlen(s->key) == 0 || strlen(s->key) > 255)
-		goto out;
-	if (strcmp(status, "pending") == 0)
-		s->status = AO_ST_PENDING;
-	else if (strcmp(status, "filed") == 0)
-		s->status = AO_ST_FILED;
-	else if (strcmp(status, "filed earlier") == 0)
-		s->status = AO_ST_EARLIER;
-	else if (strcmp(status, "failed") == 0)
-		s->status = AO_ST_FAILED;
-	else if (strcmp(status, "covered") == 0)
-		s->status = AO_ST_COVERED;
-	else
-		goto out;
-	r = AO_OK;
-out:
-	free(status);
-	return r;
-}
-
-int
-ao_json_event_load(const char *buf, size_t len, struct ao_event_rec *ev)
-{
-	json_object *o = parse(buf, len), *v, *arr;
-	long long ver = 0, uid = 0, attempts = 0;
-	enum ao_event evk;
-	char *id = NULL;
-	size_t i, n;
-	int r = AO_ERR_DATA;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object))
-		goto out;
-	if (load_int(o, "version", &ver) || ver != AO_EVENT_VERSION)
-		goto out;
-	if ((r = load_str(o, "id", &id, false)) ||
-	    (r = load_str(o, "user", &ev->user, false)) ||
-	    (r = load_str(o, "event", &ev->event, false)) ||
-	    (r = load_str(o, "episode", &ev->episode, false)) ||
-	    (r = load_str(o, "email", &ev->email, false)) ||
-	    (r = load_str(o, "email_source", &ev->email_source, false)) ||
-	    (r = load_str(o, "email_unconfirmed", &ev->email_unconfirmed,
-	    true)) ||
-	    (r = load_str(o, "host", &ev->host, false)) ||
-	    (r = load_str(o, "service", &ev->service, false)) ||
-	    (r = load_str(o, "rhost", &ev->rhost, false)) ||
-	    (r = load_str(o, "person_id", &ev->person_id, true)) ||
-	    (r = load_str(o, "error", &ev->error, true)) ||
-	    (r = load_int(o, "uid", &uid)) ||
-	    (r = load_int(o, "created", &ev->created)) ||
-	    (r = load_int(o, "next_attempt", &ev->next_attempt)) ||
-	    (r = load_int(o, "last_attempt", &ev->last_attempt)) ||
-	    (r = load_int(o, "attempts", &attempts)))
-		goto out;
-	r = AO_ERR_DATA;
-	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 ||
-	    ao_event_parse(ev->event, &evk) != AO_OK)
-		goto out;
-	memcpy(ev->id, id, 33);
-	ev->uid = (long)uid;
-	ev->attempts = (long)attempts;
-	if (ev->person_id != NULL && !ao_id_valid(ev->person_id))
-		goto out;
-	if (!json_object_object_get_ex(o, "listed", &v) ||
-	    !json_object_is_type(v, json_type_boolean))
-		goto out;
-	ev->listed = json_object_get_boolean(v);
-	if (!json_object_object_get_ex(o, "states", &arr) ||
-	    !json_object_is_type(arr, json_type_array))
-		goto out;
-	n = json_object_array_length(arr);
-	if (n > 0 && (ev->states = calloc(n, sizeof(*ev->states))) == NULL) {
-		r = AO_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		ev->nstates++;
-		if ((r = load_state(json_object_array_get_idx(arr, i),
-		    &ev->states[i])) != AO_OK)
-			goto out;
-	}
-	r = AO_OK;
-out:
-	free(id);
-	json_object_put(o);
-	return r;
 }

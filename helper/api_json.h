@@ -1,5 +1,7 @@
 /*
- * JSON for the AccessOwl API.  The only file that includes json-c is json.c.
+ * JSON for the AccessOwl API: the wire format (the spool's on-disk record
+ * has its own codec, spool_json.h).  api_json.c and spool_json.c are the
+ * only files that include json-c.
  *
  * Server text is untrusted: bodies arrive size-capped from http.c, the
  * tokener is depth-capped (AO_JSON_MAX_DEPTH), every field is type-checked,
@@ -11,8 +13,8 @@
  * next_cursor, or the documented page/total_pages form, or absent) or a bare
  * array; single objects bare or wrapped as {"data": {...}}.
  */
-#ifndef AO_JSON_H
-#define AO_JSON_H
+#ifndef AO_API_JSON_H
+#define AO_API_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -107,24 +109,13 @@ int ao_json_revocations_page(const char *body, size_t len,
 /* {"access_state_id": ..., "reason": ...}; caller frees; NULL on error. */
 char *ao_json_revocation_body(const char *state_id, const char *reason);
 
-struct ao_event_rec;
-
-/* A spool event as JSON text; caller frees.  AO_OK or AO_ERR_NOMEM. */
-int ao_json_event_dump(const struct ao_event_rec *ev, char **out);
-
 /*
- * Parse a spool event (the spool is ours, but a damaged file must be
- * refused, not half-read).  ev must be ao_event_init()ed; AO_OK or
- * AO_ERR_DATA.
+ * Parse exactly one JSON value from body (len bytes, not NUL-terminated)
+ * with the depth cap; trailing white space is allowed.  NULL otherwise.
+ * Release with json_object_put().
  */
-int ao_json_event_load(const char *buf, size_t len, struct ao_event_rec *ev);
-
-/*
- * `status --json`: an array of events, each with "queue" set to where[i]
- * ("queued", "parked", "delivered").  Caller frees *out.
- */
-int ao_json_status_dump(const struct ao_event_rec *evs, const char **where,
-    size_t n, char **out);
+struct json_object;
+struct json_object *ao_json_parse(const char *body, size_t len);
 
 /* Does s look like an identifier we may put in a URL or header? */
 bool ao_id_valid(const char *s);

@@ -44,10 +44,10 @@ COMMON_SRC := common/err.c common/text.c common/event.c common/account.c \
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/api_json.c helper/spool_json.c \
 	helper/identity.c \
-	helper/reason.c helper/api.c helper/run.c helper/record.c helper/person.c \
+	helper/reason.c helper/api.c helper/session.c helper/record.c helper/person.c \
 	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
 	helper/spool.c helper/deliver.c helper/queue.c
-HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c \
+HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
 	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/main.c
 
 # The module links libpam and libc only: no helper code, no libraries.

@@ -21,7 +21,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
-#include "run.h"
+#include "session.h"
 
 /* Can we (the service user, after the drop) read path? */
 static int
@@ -65,9 +65,8 @@ check_write(const char *what, const char *dir, const char *who,
 int
 cmd_check(const struct ao_opts *o, int argc, char **argv)
 {
-	struct ao_run run;
+	struct ao_session run;
 	long status = 0;
-	bool root = geteuid() == 0;
 	char who[128];
 	int r, worst = AO_OK;
 	const char *u;
@@ -77,7 +76,7 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 		fprintf(stderr, "usage: accessowl-helper check\n");
 		return AO_ERR_USAGE;
 	}
-	if ((r = ao_run_open(&run, o->config_path)) != AO_OK)
+	if ((r = ao_session_open(&run, o->config_path, AO_SESSION_API)) != AO_OK)
 		goto out;
 	ao_print("ok: config %s\n", run.cfg.path);
 	ao_print("ok: token file %s (owner and mode safe, token well-formed)\n",
@@ -85,10 +84,10 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 	if (run.have_svc)
 		ao_print("ok: service user %s (uid %lu)\n", run.cfg.user,
 		    (unsigned long)run.svc_uid);
-	if ((r = ao_run_drop(&run)) != AO_OK)
+	if ((r = ao_session_drop(&run)) != AO_OK)
 		goto out;
 	u = run.cfg.user;
-	if (root)
+	if (run.root)
 		snprintf(who, sizeof(who), "the service user %s", u);
 	else
 		snprintf(who, sizeof(who), "uid %lu", (unsigned long)geteuid());
@@ -114,6 +113,6 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 	if (r == AO_OK)
 		r = worst;
 out:
-	ao_run_close(&run);
+	ao_session_close(&run);
 	return r;
 }

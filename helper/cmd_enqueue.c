@@ -34,8 +34,8 @@
 #include "identity.h"
 #include "log.h"
 #include "person.h"
-#include "privdrop.h"
 #include "queue.h"
+#include "session.h"
 #include "reason.h"
 #include "spawn.h"
 #include "spool.h"
@@ -225,20 +225,19 @@ parse(int argc, char **argv, struct req *q)
 int
 cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 {
-	struct ao_config cfg;
+	struct ao_session ss;
 	struct ao_new_event ne;
 	struct passwd *pw;
 	struct req q;
 	enum ao_event evk;
 	char key[AO_EPISODE_KEY_MAX], email[AO_EMAIL_MAX], id[33];
 	const char *source = NULL;
-	uid_t su = 0;
-	gid_t sg = 0;
-	bool root = geteuid() == 0, already = false, exists;
+	const struct ao_config *cfg = &ss.cfg;
+	bool already = false, exists;
 	long uid = -1;
 	int r;
 
-	memset(&cfg, 0, sizeof(cfg));
+	memset(&ss, 0, sizeof(ss));
 	memset(&ne, 0, sizeof(ne));
 	if ((r = parse(argc, argv, &q)) != AO_OK)
 		return r;
@@ -247,7 +246,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		return AO_ERR_USAGE;
 	}
 	/* as root: the config, passwd, shadow and the faillock tally */
-	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
+	if ((r = ao_session_open(&ss, o->config_path, AO_SESSION_DIRS)) != AO_OK)
 		goto out;
 	pw = getpwnam(q.user);
 	exists = pw != NULL;
@@ -257,26 +256,23 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		goto out;
 	/* identity now, while GECOS is there (settled against the memory
 	 * after the drop) */
-	if (ao_identity_email(&cfg, q.user, pw ? pw->pw_gecos : NULL, email,
+	if (ao_identity_email(cfg, q.user, pw ? pw->pw_gecos : NULL, email,
 	    sizeof(email), &source) != AO_OK)
 		email[0] = '\0';
-	if (root && (r = ao_service_user(cfg.user, &su, &sg)) != AO_OK)
-		goto out;
-	if ((r = ao_spool_prepare(cfg.spool_dir, root, su, sg)) != AO_OK ||
-	    (r = ao_dir_prepare(cfg.state_dir, root, su, sg)) != AO_OK ||
-	    (r = ao_privdrop(su, sg)) != AO_OK)
+	if ((r = ao_session_drop(&ss)) != AO_OK)
 		goto out;
 	/* as the service user from here: the spool and the state */
 
 	/* policy: not managed means no event, but the episode is recorded so
 	 * the module does not start us again for it */
-	if (!ao_config_event_on(&cfg, evk) || ao_strlist_has(&cfg.exclude, q.user) ||
-	    (uid >= 0 && uid < cfg.min_uid)) {
+	if (!ao_config_event_on(cfg, evk) ||
+	    ao_strlist_has(&cfg->exclude, q.user) ||
+	    (uid >= 0 && uid < cfg->min_uid)) {
 		ao_info("account %s (%s): not managed (accounts.exclude, "
 		    "accounts.min_uid or events.%s); nothing queued", q.user,
 		    q.event, q.event);
 		if (key[0] != '\0')
-			(void)ao_record_write(cfg.state_dir, "episodes", q.user,
+			(void)ao_record_write(cfg->state_dir, "episodes", q.user,
 			    key);
 		goto out;
 	}
@@ -290,7 +286,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	ne.service = q.service;
 	ne.rhost = q.rhost;
 	ne.fine_at = q.fine_at;
-	if ((r = ao_queue_event(&cfg, &ne, &already, id)) != AO_OK)
+	if ((r = ao_queue_event(cfg, &ne, &already, id)) != AO_OK)
 		goto out;
 	if (already) {
 		ao_debug("account %s (%s): this episode is queued already",
@@ -299,6 +295,6 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	}
 	start_delivery(o->config_path);
 out:
-	ao_config_free(&cfg);
+	ao_session_close(&ss);
 	return r;
 }

@@ -22,10 +22,11 @@
 #include "err.h"
 #include "identity.h"
 #include "log.h"
+#include "queue.h"
 #include "person.h"
 #include "out.h"
 #include "reason.h"
-#include "run.h"
+#include "session.h"
 #include "text.h"
 
 struct target {
@@ -116,7 +117,7 @@ app_label(const char *title, const char *id)
 
 /* --dry-run: list what would be revoked, send nothing, queue nothing. */
 static int
-dry_run(struct ao_run *run, const struct target *t)
+dry_run(struct ao_session *run, const struct target *t)
 {
 	struct ao_revocations pending = { 0 };
 	struct ao_states st = { 0 };
@@ -203,29 +204,35 @@ print_outcome(const struct ao_event_rec *ev, const struct target *t)
 
 /* Queue a manual event and deliver it now, holding the deliverer lock. */
 static int
-revoke_now(struct ao_run *run, const struct target *t, long uid)
+revoke_now(struct ao_session *run, const struct target *t, long uid)
 {
+	struct ao_new_event ne;
 	struct ao_spool sp;
 	struct ao_event_rec ev;
 	enum ao_outcome out;
-	char host[HOST_NAME_MAX + 1] = "";
-	bool stop;
+	bool stop, parked;
 	int r;
 
 	memset(&ev, 0, sizeof(ev));
-	if ((r = ao_spool_open(run->cfg.spool_dir, &sp)) != AO_OK)
+	memset(&ne, 0, sizeof(ne));
+	ne.user = t->user;
+	ne.event = ao_event_name(AO_EV_MANUAL);
+	ne.episode = "";
+	ne.email = t->email;
+	ne.source = t->source;
+	ne.exists = t->exists;
+	ne.uid = uid;
+	ne.service = "revoke";
+	/* the one path into the spool, like any other event */
+	if ((r = ao_queue_event_rec(&run->cfg, &ne, &ev, &parked)) != AO_OK)
 		return r;
-	(void)gethostname(host, sizeof(host) - 1);
-	if ((r = ao_event_init(&ev)) || (r = ao_random_hex(ev.id, 16)) ||
-	    (r = ao_set(&ev.user, t->user)) || (r = ao_set(&ev.event, "manual")) ||
-	    (r = ao_set(&ev.email, t->email)) ||
-	    (r = ao_set(&ev.email_source, t->source)) ||
-	    (r = ao_set(&ev.host, host)) || (r = ao_set(&ev.service, "revoke")))
-		goto out;
-	ev.uid = uid;
-	ev.created = (long long)time(NULL);
-	if ((r = ao_spool_put(&sp, AO_Q_QUEUE, &ev)) != AO_OK)
-		goto out;
+	if (parked) {
+		ao_err("%s", ev.error ? ev.error : "event parked");
+		ao_event_free(&ev);
+		return AO_ERR_DATA;
+	}
+	if ((r = ao_spool_open(run->cfg.spool_dir, &sp)) != AO_OK)
+		goto out_ev;
 	/* a background deliverer may be busy; wait for it a while */
 	if ((r = ao_spool_lock(&sp, 120)) != AO_OK) {
 		ao_err("another delivery holds the spool lock; event %s is "
@@ -238,8 +245,9 @@ revoke_now(struct ao_run *run, const struct target *t, long uid)
 	ao_spool_unlock(&sp);
 	print_outcome(&ev, t);
 out:
-	ao_event_free(&ev);
 	ao_spool_close(&sp);
+out_ev:
+	ao_event_free(&ev);
 	return r;
 }
 
@@ -251,7 +259,7 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ao_run run;
+	struct ao_session run;
 	struct target t;
 	struct passwd *pw;
 	const char *user = NULL;
@@ -271,19 +279,18 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 		    "[--dry-run]\n");
 		return AO_ERR_USAGE;
 	}
-	if ((r = ao_run_open(&run, o->config_path)) != AO_OK)
+	if ((r = ao_session_open(&run, o->config_path, AO_SESSION_API |
+	    (dry ? 0 : AO_SESSION_DIRS))) != AO_OK)
 		goto out;
 	if ((r = resolve_account(&run.cfg, user, &t)) != AO_OK)
 		goto out;
 	if ((pw = getpwnam(user)) != NULL)
 		uid = (long)pw->pw_uid;
-	if (!dry && (r = ao_run_prepare_dirs(&run)) != AO_OK)
-		goto out;
-	if ((r = ao_run_drop(&run)) != AO_OK ||
+	if ((r = ao_session_drop(&run)) != AO_OK ||
 	    (r = settle_address(&run.cfg, user, &t)) != AO_OK)
 		goto out;
 	r = dry ? dry_run(&run, &t) : revoke_now(&run, &t, uid);
 out:
-	ao_run_close(&run);
+	ao_session_close(&run);
 	return r;
 }

@@ -18,8 +18,8 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
-#include "privdrop.h"
 #include "queue.h"
+#include "session.h"
 #include "scan.h"
 #include "scanstate.h"
 #include "spool.h"
@@ -78,15 +78,14 @@ cmd_scan(const struct ao_opts *o, int argc, char **argv)
 	};
 	struct ao_scan_list cur = { 0 }, prev = { 0 };
 	struct ao_scan_result res;
-	struct ao_config cfg;
-	bool root = geteuid() == 0, dry = false, initial = false, exists;
-	uid_t su = 0;
-	gid_t sg = 0;
+	struct ao_session ss;
+	const struct ao_config *cfg = &ss.cfg;
+	bool dry = false, initial = false, exists;
 	size_t i;
 	int c, r;
 
 	memset(&res, 0, sizeof(res));
-	memset(&cfg, 0, sizeof(cfg));
+	memset(&ss, 0, sizeof(ss));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ni", longopts, NULL)) != -1) {
 		switch (c) {
@@ -100,31 +99,25 @@ cmd_scan(const struct ao_opts *o, int argc, char **argv)
 		    "[--initial]\n");
 		return AO_ERR_USAGE;
 	}
-	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
+	if ((r = ao_session_open(&ss, o->config_path,
+	    dry ? 0 : AO_SESSION_DIRS)) != AO_OK ||
+	    (r = ao_accounts_read(cfg, &cur)) != AO_OK ||
+	    (r = ao_session_drop(&ss)) != AO_OK)
 		goto out;
-	if (root && (r = ao_service_user(cfg.user, &su, &sg)) != AO_OK)
-		goto out;
-	if ((r = ao_accounts_read(&cfg, &cur)) != AO_OK)
-		goto out;
-	if (!dry && ((r = ao_spool_prepare(cfg.spool_dir, root, su, sg)) ||
-	    (r = ao_dir_prepare(cfg.state_dir, root, su, sg))))
-		goto out;
-	if ((r = ao_privdrop(su, sg)) != AO_OK)
-		goto out;
-	if ((r = ao_scan_state_read(cfg.state_dir, &prev, &exists)) != AO_OK) {
-		ao_err("cannot read the scan state in %s: %s", cfg.state_dir,
+	if ((r = ao_scan_state_read(cfg->state_dir, &prev, &exists)) != AO_OK) {
+		ao_err("cannot read the scan state in %s: %s", cfg->state_dir,
 		    ao_strerror(r));
 		goto out;
 	}
-	if ((r = ao_scan_compare(&cfg, &prev, &cur, !exists, initial,
+	if ((r = ao_scan_compare(cfg, &prev, &cur, !exists, initial,
 	    &res)) != AO_OK)
 		goto out;
 	/* events first: a crash before the state is written finds the same
 	 * transitions again, whose episodes are queued already */
 	for (i = 0; i < res.n && r == AO_OK; i++)
-		r = apply(&cfg, &res.v[i], dry);
+		r = apply(cfg, &res.v[i], dry);
 	if (r == AO_OK && !dry && res.changed)
-		r = ao_scan_state_write(cfg.state_dir, &cur);
+		r = ao_scan_state_write(cfg->state_dir, &cur);
 	if (r != AO_OK)
 		goto out;
 	if (!exists && !dry)
@@ -140,6 +133,6 @@ out:
 	ao_scan_result_free(&res);
 	ao_scan_list_free(&cur);
 	ao_scan_list_free(&prev);
-	ao_config_free(&cfg);
+	ao_session_close(&ss);
 	return r;
 }

@@ -17,7 +17,7 @@
 #include "spool_json.h"
 #include "log.h"
 #include "out.h"
-#include "privdrop.h"
+#include "session.h"
 #include "spool.h"
 #include "text.h"
 
@@ -103,15 +103,13 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
-	struct ao_config cfg;
+	struct ao_session ss;
 	struct entry *e = NULL;
 	size_t n = 0, cap = 0, i;
 	bool json = false;
-	uid_t su = 0;
-	gid_t sg = 0;
 	int c, q, r;
 
-	memset(&cfg, 0, sizeof(cfg));
+	memset(&ss, 0, sizeof(ss));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
 		if (c != 'j')
@@ -122,15 +120,13 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 		fprintf(stderr, "usage: accessowl-helper status [--json]\n");
 		return AO_ERR_USAGE;
 	}
-	if ((r = ao_config_load(&cfg, o->config_path)) != AO_OK)
-		goto out;
-	if (geteuid() == 0 && ((r = ao_service_user(cfg.user, &su, &sg)) != AO_OK ||
-	    (r = ao_privdrop(su, sg)) != AO_OK))
+	if ((r = ao_session_open(&ss, o->config_path, 0)) != AO_OK ||
+	    (r = ao_session_drop(&ss)) != AO_OK)
 		goto out;
 	/* no spool yet (nothing ever queued): an empty list, not an error */
-	if (access(cfg.spool_dir, F_OK) != 0 && errno == ENOENT)
+	if (access(ss.cfg.spool_dir, F_OK) != 0 && errno == ENOENT)
 		goto print;
-	if ((r = ao_spool_open(cfg.spool_dir, &sp)) != AO_OK)
+	if ((r = ao_spool_open(ss.cfg.spool_dir, &sp)) != AO_OK)
 		goto out;
 	for (q = 0; q < AO_Q_COUNT; q++) {
 		char **names = NULL;
@@ -189,6 +185,6 @@ out:
 	free(e);
 	if (sp.rootfd >= 0)
 		ao_spool_close(&sp);
-	ao_config_free(&cfg);
+	ao_session_close(&ss);
 	return r;
 }

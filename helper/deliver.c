@@ -1,4 +1,3 @@
-#include <getopt.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,7 +7,6 @@
 #include <unistd.h>
 
 #include "api.h"
-#include "cmd.h"
 #include "deliver.h"
 #include "err.h"
 #include "identity.h"
@@ -45,7 +43,7 @@ set_error(struct ao_event_rec *ev, const char *fmt, ...)
  * AccessOwl asked, and the whole host holds off until then.
  */
 static int
-retry_later(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev,
+retry_later(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev,
     int err, enum ao_outcome *out)
 {
 	long delay = ao_retry_delay(ev->attempts);
@@ -93,7 +91,7 @@ event_fault(int err)
 }
 
 static int
-resolve(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
+resolve(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev)
 {
 	struct ao_revocations pending = { 0 };
 	struct ao_states st = { 0 };
@@ -164,7 +162,7 @@ out:
  * pam_accessowl, say): covered, if a pending revocation says so.
  */
 static bool
-covered_after_422(struct ao_run *run, struct ao_event_rec *ev,
+covered_after_422(struct ao_session *run, struct ao_event_rec *ev,
     struct ao_ev_state *s)
 {
 	struct ao_revocations pending = { 0 };
@@ -195,7 +193,7 @@ covered_after_422(struct ao_run *run, struct ao_event_rec *ev,
 }
 
 int
-ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
+ao_deliver_event(struct ao_session *run, struct ao_spool *sp,
     struct ao_event_rec *ev, enum ao_outcome *out, bool *stop)
 {
 	char reason[AO_REASON_MAX + 1];
@@ -296,7 +294,7 @@ alarm_old(const struct ao_event_rec *ev, long long now)
 
 /* One pass over the queue.  *attempted counts events tried. */
 static int
-pass(struct ao_run *run, struct ao_spool *sp, bool all, size_t *attempted,
+pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
     bool *stop)
 {
 	char **names = NULL;
@@ -345,7 +343,7 @@ pass(struct ao_run *run, struct ao_spool *sp, bool all, size_t *attempted,
  * received and refused, and would now only earn a 409.
  */
 static int
-requeue(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
+requeue(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev)
 {
 	char suffix[9], key[4 + 32 + 1 + AO_ID_MAX + 10];
 	size_t i;
@@ -396,7 +394,7 @@ requeue(struct ao_run *run, struct ao_spool *sp, struct ao_event_rec *ev)
 }
 
 static int
-requeue_parked(struct ao_run *run, struct ao_spool *sp)
+requeue_parked(struct ao_session *run, struct ao_spool *sp)
 {
 	char **names = NULL;
 	size_t n = 0, i;
@@ -470,88 +468,56 @@ ao_deliver_held(struct ao_spool *sp, bool loud)
 }
 
 int
-cmd_deliver(const struct ao_opts *o, int argc, char **argv)
+ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp)
 {
-	static const struct option longopts[] = {
-		{ "now", no_argument, NULL, 'n' },
-		{ "retry-parked", no_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
-	struct ao_run run;
-	bool all = false, parked = false, stop = false, locked = false;
-	bool fresh = false;
-	size_t attempted = 0;
-	int c, r, round, held;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "np", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n': all = true; break;
-		case 'p': parked = all = true; break;
-		default: return AO_ERR_USAGE;
-		}
+	/* by hand: wait for a running deliverer rather than skip */
+	if (ao_spool_lock(sp, 120) != AO_OK) {
+		ao_err("another delivery holds the spool lock; try again");
+		return AO_ERR_TEMP;
 	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: accessowl-helper deliver [--now] "
-		    "[--retry-parked]\n");
-		return AO_ERR_USAGE;
+	r = requeue_parked(run, sp);
+	ao_spool_unlock(sp);
+	return r;
+}
+
+int
+ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
+{
+	bool stop = false, fresh = false;
+	size_t attempted = 0;
+	int r = AO_OK, round, held;
+
+	if (!all && run->cfg.spread > 0 && any_due(sp, &fresh) && fresh) {
+		/* hosts that lock the same person together do not ask
+		 * together: the later ones find it filed (one request less
+		 * per state) */
+		long ms = ao_random_below(run->cfg.spread * 1000L);
+
+		ao_debug("new event: waiting %ld ms (api.spread)", ms);
+		ao_sleep_ms(ms);
 	}
-	if ((r = ao_run_open(&run, o->config_path)) != AO_OK)
-		goto out;
-	if ((r = ao_run_prepare_dirs(&run)) != AO_OK ||
-	    (r = ao_run_drop(&run)) != AO_OK ||
-	    (r = ao_spool_open(run.cfg.spool_dir, &sp)) != AO_OK)
-		goto out;
 	/*
 	 * One deliverer at a time.  The queue is looked at again after the
 	 * lock is released: an event enqueued while we held it (its own
 	 * deliverer found the lock taken and left) is due, so we go round
 	 * again.  Events that failed are scheduled later and are not due.
 	 */
-	if (parked) {
-		/* by hand: wait for a running deliverer rather than skip */
-		if ((r = ao_spool_lock(&sp, 120)) != AO_OK) {
-			ao_err("another delivery holds the spool lock; try again");
-			goto out;
-		}
-		r = requeue_parked(&run, &sp);
-		ao_spool_unlock(&sp);
-		if (r != AO_OK)
-			goto out;
-	}
-	if (!all && run.cfg.spread > 0 && any_due(&sp, &fresh) && fresh) {
-		/* hosts that lock the same person together do not ask
-		 * together: the later ones find it filed (one request less
-		 * per state) */
-		long ms = ao_random_below(run.cfg.spread * 1000L);
-
-		ao_debug("new event: waiting %ld ms (api.spread)", ms);
-		ao_sleep_ms(ms);
-	}
 	for (round = 0; round < MAX_ROUNDS; round++) {
-		if (ao_spool_lock(&sp, 0) != AO_OK) {
+		if (ao_spool_lock(sp, 0) != AO_OK) {
 			ao_debug("another delivery is running; it will see "
 			    "the queue after us");
 			break;
 		}
-		locked = true;
-		held = ao_deliver_held(&sp, all);
+		held = ao_deliver_held(sp, all);
 		if (held == AO_OK)
-			r = pass(&run, &sp, all && round == 0, &attempted,
-			    &stop);
+			r = pass(run, sp, all && round == 0, &attempted, &stop);
 		else
 			r = all ? held : AO_OK;
-		ao_spool_unlock(&sp);
-		locked = false;
-		if (held != AO_OK || stop || !any_due(&sp, NULL))
+		ao_spool_unlock(sp);
+		if (held != AO_OK || stop || !any_due(sp, NULL))
 			break;
 	}
-out:
-	if (locked)
-		ao_spool_unlock(&sp);
-	if (sp.rootfd >= 0)
-		ao_spool_close(&sp);
-	ao_run_close(&run);
 	return r;
 }

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 
 #include "record.h"
-#include "run.h"
+#include "session.h"
 #include "spool.h"
 
 /* Events older than this raise an error on every run: AccessOwl forgets
@@ -29,7 +29,7 @@ enum ao_outcome {
  * further events now.  Returns AO_OK or the error that decided the
  * outcome.
  */
-int ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
+int ao_deliver_event(struct ao_session *run, struct ao_spool *sp,
     struct ao_event_rec *ev, enum ao_outcome *out, bool *stop);
 
 /*
@@ -38,6 +38,21 @@ int ao_deliver_event(struct ao_run *run, struct ao_spool *sp,
  * run by hand) and at debug otherwise.
  */
 int ao_deliver_held(struct ao_spool *sp, bool loud);
+
+/*
+ * Deliver what is due (everything queued with all, as `deliver --now`),
+ * as the one deliverer (the spool lock; see deliver.c), honouring the
+ * host's 429 hold and, for a new fleet event, api.spread.  Returns the
+ * error that decided the last event that failed, or AO_OK.
+ */
+int ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all);
+
+/*
+ * Put parked events back in the queue once their cause is fixed (see
+ * `deliver --retry-parked`): the address settled again, refused states
+ * given new keys; an address still in conflict stays parked.
+ */
+int ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp);
 
 /* Seconds to wait before attempt n+1 after n failed ones (capped, jittered). */
 long ao_retry_delay(long attempts);

@@ -14,9 +14,10 @@
 #include "spool.h"
 #include "text.h"
 
-int
-ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
-    bool *already, char *id)
+/* The one path: queue ne, handing the event over in *out when given. */
+static int
+queue(const struct ao_config *cfg, const struct ao_new_event *ne,
+    bool *already, char *id, struct ao_event_rec *out, bool *parked)
 {
 	struct ao_event_rec ev;
 	struct ao_spool sp;
@@ -84,12 +85,40 @@ ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
 		    "confirms the address" : "queued for AccessOwl",
 		    ev.email[0] ? ev.email : "unknown: will be parked");
 	}
+	if (r == AO_OK && out != NULL) {
+		*out = ev;
+		memset(&ev, 0, sizeof(ev));
+		*parked = q == AO_Q_PARKED;
+	}
 out:
 	if (opened) {
 		(void)flock(sp.rootfd, LOCK_UN);
 		ao_spool_close(&sp);
 	}
 	ao_event_free(&ev);
+	return r;
+}
+
+int
+ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
+    bool *already, char *id)
+{
+	return queue(cfg, ne, already, id, NULL, NULL);
+}
+
+int
+ao_queue_event_rec(const struct ao_config *cfg, const struct ao_new_event *ne,
+    struct ao_event_rec *ev, bool *parked)
+{
+	bool already = false;
+	char id[33];
+	int r;
+
+	memset(ev, 0, sizeof(*ev));
+	*parked = false;
+	if ((r = queue(cfg, ne, &already, id, ev, parked)) == AO_OK &&
+	    already) /* an episode key: manual events have none */
+		r = AO_ERR_DATA;
 	return r;
 }
 

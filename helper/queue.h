@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "record.h"
 
 struct ao_new_event {
 	const char *user;
@@ -43,6 +44,14 @@ struct ao_new_event {
  */
 int ao_queue_event(const struct ao_config *cfg, const struct ao_new_event *ne,
     bool *already, char *id);
+
+/*
+ * As ao_queue_event(), for a revoke by hand that delivers at once: the
+ * event as queued is handed over in *ev (free it); *parked when it went
+ * to parked/ instead (an address conflict: ev->error says why).
+ */
+int ao_queue_event_rec(const struct ao_config *cfg,
+    const struct ao_new_event *ne, struct ao_event_rec *ev, bool *parked);
 
 /* The episode is over (the account is fine again): forget its key, so the
  * next lock is a new episode. */

@@ -40,7 +40,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
 COMMON_SRC := common/err.c common/text.c common/event.c common/account.c \
-	common/faillock.c common/spawn.c
+	common/faillock.c common/spawn.c common/modargs.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/api_json.c helper/spool_json.c \
 	helper/identity.c \
@@ -52,7 +52,7 @@ HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
 
 # The module links libpam and libc only: no helper code, no libraries.
 MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/event.c \
-	common/account.c common/faillock.c common/spawn.c
+	common/account.c common/faillock.c common/spawn.c common/modargs.c
 MODULE_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon \
 	-DAO_HELPER_PATH='"$(HELPER_PATH)"' \
 	-DAO_CONFIG_PATH='"$(SYSCONFDIR)/accessowl/accessowl.conf"' \
@@ -64,7 +64,7 @@ HELPER_LIB_OBJ := $(call OBJ,$(COMMON_SRC) $(HELPER_LIB_SRC))
 HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
-	test_scan
+	test_scan test_modargs test_api test_deliver test_queue
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost
@@ -98,6 +98,16 @@ $(BUILD)/accessowl-helper: $(HELPER_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(HELPER_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIE -pie $(LDFLAGS) -o $@ $^ $(HELPER_LIBS) $(CMOCKA_LIBS)
+
+# The engine tests answer requests from a script (tests/unit/stub_http.c)
+# instead of http.c: the API client and the delivery engine, driven
+# directly.
+STUB_TESTS := test_api test_deliver
+$(addprefix $(BUILD)/tests/,$(STUB_TESTS)): $(BUILD)/tests/%: tests/unit/%.c \
+    tests/unit/stub_http.c $(filter-out $(BUILD)/obj/helper/http.o,$(HELPER_LIB_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -fPIE -pie $(LDFLAGS) -o $@ $^ \
+		$(HELPER_LIBS) $(CMOCKA_LIBS)
 
 # Installs what `make check` needs from Debian's packages (root), or says
 # what to install (non-root).  Does nothing when all is present.

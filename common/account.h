@@ -2,7 +2,7 @@
  * What a shadow entry says about an account, shared by the PAM module and
  * the helper so that both agree on what an event and an episode are.
  *
- * Invariants (design.md, "Traps"):
+ * Invariants (each one sank a project of this kind before us):
  * - '!', '!!', '*', '!*' or an empty field alone mean "never had a
  *   password", not a lock.  A lock is one or more '!' in front of a real
  *   hash.

@@ -96,7 +96,7 @@ ao_accounts_read(const struct ao_config *cfg, struct ao_scan_list *out)
 	struct index ix = { NULL, 0 };
 	struct passwd *pw;
 	struct spwd *sp;
-	char email[320];
+	char email[AO_EMAIL_MAX];
 	long today = ao_today();
 	size_t i;
 	int fd, r = AO_OK;

@@ -1,5 +1,5 @@
 /*
- * The AccessOwl flow (see design.md, "The flow against the API"):
+ * The AccessOwl flow (the README, "The helper" and "Fleets"):
  * person by e-mail -> active access states -> one revocation per state.
  *
  * Retry policy, in one place (api_call): 5xx, timeouts and connection

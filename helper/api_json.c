@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 
 #include "err.h"
+#include "identity.h"
 #include "api_json.h"
 
 bool
@@ -189,7 +190,7 @@ user_row(json_object *u, void *dst, struct ao_page *page)
 	if (!json_object_is_type(u, json_type_object) ||
 	    !ao_id_valid(id = get_str(u, "id")) ||
 	    (email = get_str(u, "email")) == NULL || *email == '\0' ||
-	    strlen(email) > 320) {
+	    strlen(email) >= AO_EMAIL_MAX) {
 		page->skipped++;
 		return AO_OK;
 	}

@@ -3,7 +3,7 @@
  * identity.map (explicit), else an address found in the GECOS field (only
  * with identity.gecos_email), else user@identity.email_domain.
  *
- * Trust (design.md, "Trust boundaries"): only the administrator decides
+ * Trust: only the administrator decides
  * whose access goes.  Users change parts of their own GECOS field with
  * chfn (login.defs CHFN_RESTRICT): such a subfield never selects a person.
  * With gecos_email on, an address is taken only from a subfield users
@@ -21,6 +21,9 @@
 #include "config.h"
 
 #define AO_LOGIN_DEFS "/etc/login.defs"
+
+/* Room for an e-mail address and its NUL (RFC 5321 allows 254). */
+#define AO_EMAIL_MAX 320
 
 /* GECOS subfields, as chfn names them: f, r, w, h, and o (the rest). */
 #define AO_GECOS_FULLNAME 0x01u

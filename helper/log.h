@@ -4,8 +4,9 @@
  * to stderr, unless stderr is systemd's journal stream: then syslog alone
  * reaches the journal, once.
  *
- * Format arguments may carry untrusted text: callers pass it through
- * ao_sanitize() first, or use the %s-safe helpers below.  The API token is
+ * Format arguments may carry untrusted text: every line is passed through
+ * ao_sanitize() before it is written (callers need not, but a field that
+ * must keep its shape is best sanitised on its own).  The API token is
  * never passed to these functions.
  */
 #ifndef AO_LOG_H

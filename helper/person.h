@@ -1,7 +1,7 @@
 /*
  * The address remembered for each account (<state_dir>/people/<user>) and
- * the one rule for using it (design.md, "Trust boundaries": a remembered
- * address never changes silently).
+ * the one rule for using it (a remembered address never changes
+ * silently: see the README, "Identity").
  *
  * An event's address is settled against the memory (ao_identity_settle):
  * a first address is remembered; the configuration (identity.map,
@@ -21,8 +21,6 @@
 
 #include "config.h"
 #include "identity.h"
-
-#define AO_EMAIL_MAX 320
 
 struct ao_addr {
 	enum ao_settle how;

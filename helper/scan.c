@@ -121,7 +121,7 @@ gone(const struct ao_config *cfg, struct ao_scan_result *res,
     struct ao_scan_list *cur, const struct ao_scan_acct *prev)
 {
 	const char *src = NULL, *now;
-	char email[320];
+	char email[AO_EMAIL_MAX];
 
 	res->changed = true;
 	/* no GECOS any more: identity.map (or email_domain) only */

@@ -8,6 +8,7 @@
 
 #include "account.h"
 #include "err.h"
+#include "identity.h"
 #include "log.h"
 #include "scanstate.h"
 #include "spool.h"
@@ -201,7 +202,7 @@ ao_scan_line_parse(char *line, struct ao_scan_acct *a)
 		return false;
 	a->nologin = f[4][0] == 'n';
 	if (!clean_field(f[3], AO_EPISODE_KEY_MAX - 1) ||
-	    !clean_field(f[5], 320))
+	    !clean_field(f[5], AO_EMAIL_MAX - 1))
 		return false;
 	a->name = f[0];
 	a->key = strcmp(f[3], "-") ? f[3] : "";

@@ -58,7 +58,7 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 	memcpy(parent, dir, (size_t)(slash - dir));
 	parent[slash - dir] = '\0';
 	if (parent[0] == '\0')
-		strcpy(parent, "/");
+		snprintf(parent, sizeof(parent), "/");
 	/* O_PATH: the service user may traverse but not list the parent */
 	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (pfd < 0 || fstat(pfd, &pst) != 0) {

@@ -12,7 +12,9 @@
  * - It never blocks a login on the network: the helper's `enqueue` only
  *   writes to a local spool; the wait for it is bounded (HELPER_TIMEOUT_MS)
  *   and a helper that overstays is killed and reaped.
- * - The child gets a fixed helper path, an empty environment, stdin/out/err
+ * - The child gets the helper path from the PAM line (helper=, absolute;
+ *   /usr/sbin/accessowl-helper by default: the admin's file, never the
+ *   caller's), an empty environment, stdin/out/err
  *   on /dev/null and no other fd.
  * - One episode, one spawn: the module keeps its own record per account in
  *   run_dir (default /run/accessowl: root's, made by tmpfiles.d or here,
@@ -25,7 +27,7 @@
  *   first attempt then starts the helper once, which knows the episode.
  * - Root never opens anything in the helper's spool or state directories:
  *   those belong to the service user, which talks to the network and is
- *   assumed compromisable (design.md, "Trust boundaries").
+ *   assumed compromisable.
  * - A pam_faillock lockout is reported as AO_EV_FAILLOCK (one episode per
  *   lockout, its name as the key); the helper files it only when
  *   events.faillock is on, because anyone can cause a lockout.
@@ -54,18 +56,9 @@
 
 #include "account.h"
 #include "faillock.h"
+#include "modargs.h"
 #include "spawn.h"
 #include "text.h"
-
-#ifndef AO_HELPER_PATH
-#define AO_HELPER_PATH "/usr/sbin/accessowl-helper"
-#endif
-#ifndef AO_CONFIG_PATH
-#define AO_CONFIG_PATH "/etc/accessowl/accessowl.conf"
-#endif
-#ifndef AO_RUN_DIR
-#define AO_RUN_DIR "/run/accessowl"
-#endif
 
 /* Built with -fvisibility=hidden; the version script lists the same. */
 #define AO_EXPORT __attribute__((visibility("default")))
@@ -74,45 +67,17 @@
 #define SPAWN_INTERVAL 60      /* seconds between spawns for one episode */
 #define NSS_BUF 16384
 
-struct opts {
-	const char *helper;
-	const char *config;
-	const char *run_dir;
-	bool debug;
-};
 
 static void
-parse_args(pam_handle_t *pamh, int argc, const char **argv, struct opts *o)
+warn_arg(void *pamh, const char *msg)
 {
-	int i;
+	pam_syslog(pamh, LOG_WARNING, "%s", msg);
+}
 
-	o->helper = AO_HELPER_PATH;
-	o->config = AO_CONFIG_PATH;
-	o->run_dir = AO_RUN_DIR;
-	o->debug = false;
-	for (i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "helper=", 7) == 0 && argv[i][7] == '/')
-			o->helper = argv[i] + 7;
-		else if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
-			o->config = argv[i] + 7;
-		else if (strncmp(argv[i], "run_dir=", 8) == 0 &&
-		    argv[i][8] == '/' && argv[i][9] != '\0')
-			o->run_dir = argv[i] + 8;
-		else if (strcmp(argv[i], "debug") == 0)
-			o->debug = true;
-		else if (strncmp(argv[i], "state_dir=", 10) == 0)
-			pam_syslog(pamh, LOG_WARNING, "state_dir= is obsolete "
-			    "and ignored (the module keeps its records in "
-			    "run_dir, %s); remove it from the PAM line",
-			    AO_RUN_DIR);
-		else {
-			char clean[128];
-
-			pam_syslog(pamh, LOG_WARNING, "unknown or malformed "
-			    "argument '%s' ignored (paths must be absolute)",
-			    ao_sanitize(clean, sizeof(clean), argv[i]));
-		}
-	}
+static void
+parse_args(pam_handle_t *pamh, int argc, const char **argv, struct ao_modargs *o)
+{
+	(void)ao_modargs_parse(argc, argv, o, warn_arg, pamh);
 }
 
 #define DEBUG(...) do { if (o->debug) pam_syslog(pamh, LOG_DEBUG, __VA_ARGS__); } while (0)
@@ -146,7 +111,7 @@ dir_private(int fd)
  * name.  -1 when it cannot be used (logged when create is set).
  */
 static int
-open_run_dir(pam_handle_t *pamh, const struct opts *o, bool create)
+open_run_dir(pam_handle_t *pamh, const struct ao_modargs *o, bool create)
 {
 	char parent[PATH_MAX];
 	const char *base = strrchr(o->run_dir, '/');
@@ -283,7 +248,7 @@ record_put(int dfd, const char *user, const char *key, const char *state,
  * locked or expired have no record and cost one failed open.
  */
 static void
-episode_end(pam_handle_t *pamh, const struct opts *o, const char *user)
+episode_end(pam_handle_t *pamh, const struct ao_modargs *o, const char *user)
 {
 	struct rec rc;
 	int dfd;
@@ -312,7 +277,7 @@ child_exec(const char *path, char *const argv[])
 
 /* Start the helper and wait for it, at most HELPER_TIMEOUT_MS. */
 static int
-run_helper(pam_handle_t *pamh, const struct opts *o, char *const argv[],
+run_helper(pam_handle_t *pamh, const struct ao_modargs *o, char *const argv[],
     int *status)
 {
 	struct sigaction dfl, saved;
@@ -393,7 +358,7 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	struct ao_account_status st;
 	struct passwd pw, *pwp = NULL;
 	struct spwd sp, *spp = NULL;
-	struct opts opts, *o = &opts;
+	struct ao_modargs opts, *o = &opts;
 	char *buf = NULL, svc[64], rhost[256];
 	const char *user, *s;
 	struct argv av;

@@ -1,0 +1,337 @@
+/*
+ * The delivery engine (deliver.c) driven directly, against scripted
+ * answers (stub_http.c) and a real spool in a temporary directory:
+ * keys on disk before the first POST, resumption after a lost answer,
+ * the pending check, parking, the 429 hold.
+ *
+ * The spool refuses root: run as root (as CI does), the test first drops
+ * to nobody for good.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <grp.h>
+#include <cmocka.h>
+
+#include "deliver.h"
+#include "err.h"
+#include "queue.h"
+#include "reason.h"
+#include "session.h"
+#include "spool.h"
+#include "stub_http.h"
+
+#define R(st, body) { st, body, -1, 0 }
+#define LOST { 0, NULL, -1, AO_ERR_TEMP }
+#define USER "{\"data\":[{\"id\":\"u1\",\"email\":\"a@x.org\"}],\"meta\":{}}"
+#define STATES "{\"data\":[" \
+	"{\"id\":\"s1\",\"application_id\":\"a1\",\"grantee_user_id\":\"u1\"," \
+	"\"effective_end\":null,\"target_permission_ids\":[\"p1\"]}," \
+	"{\"id\":\"s2\",\"application_id\":\"a1\",\"grantee_user_id\":\"u1\"," \
+	"\"effective_end\":null,\"target_permission_ids\":[\"p2\"]}]," \
+	"\"meta\":{\"next_cursor\":null}}"
+#define NONE "{\"data\":[],\"meta\":{\"next_cursor\":null}}"
+#define PENDING_S1 "{\"data\":[{\"id\":\"r9\",\"status\":\"processing_access\"," \
+	"\"application_id\":\"a1\",\"grantee_user_id\":\"u1\"," \
+	"\"resource_id\":null,\"permission_ids\":[\"p1\"]}]," \
+	"\"meta\":{\"next_cursor\":null}}"
+#define CREATED "{\"data\":{\"id\":\"r1\",\"status\":\"processing_access\"}}"
+
+struct world {
+	char dir[64];
+	struct ao_session s;
+	struct ao_spool sp;
+};
+
+static int
+setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	char path[128];
+
+	assert_non_null(w);
+	stub_http_reset();
+	snprintf(w->dir, sizeof(w->dir), "/tmp/ao-deliver-XXXXXX");
+	assert_non_null(mkdtemp(w->dir));
+	assert_int_equal(ao_config_defaults(&w->s.cfg), AO_OK);
+	free(w->s.cfg.spool_dir);
+	free(w->s.cfg.state_dir);
+	snprintf(path, sizeof(path), "%s/spool", w->dir);
+	w->s.cfg.spool_dir = strdup(path);
+	snprintf(path, sizeof(path), "%s/state", w->dir);
+	w->s.cfg.state_dir = strdup(path);
+	assert_int_equal(ao_dir_prepare(w->s.cfg.spool_dir, false, 0, 0), AO_OK);
+	assert_int_equal(ao_dir_prepare(w->s.cfg.state_dir, false, 0, 0), AO_OK);
+	ao_api_init(&w->s.api, NULL, &w->s.cfg);
+	w->s.api.backoff_cap_ms = 4;
+	assert_int_equal(ao_spool_open(w->s.cfg.spool_dir, &w->sp), AO_OK);
+	*state = w;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct world *w = *state;
+	char cmd[128];
+
+	ao_spool_close(&w->sp);
+	ao_api_free(&w->s.api);
+	ao_config_free(&w->s.cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
+	assert_int_equal(system(cmd), 0);
+	free(w);
+	return 0;
+}
+
+/* A lock of alice, queued as enqueue queues it, handed back. */
+static void
+queued(struct world *w, const char *event, struct ao_event_rec *ev)
+{
+	struct ao_new_event ne;
+	bool parked;
+
+	memset(&ne, 0, sizeof(ne));
+	ne.user = "alice";
+	ne.event = event;
+	ne.episode = "";
+	ne.email = "a@x.org";
+	ne.source = "email_domain";
+	ne.exists = true;
+	ne.uid = 1001;
+	assert_int_equal(ao_queue_event_rec(&w->s.cfg, &ne, ev, &parked), AO_OK);
+	assert_false(parked);
+}
+
+static size_t
+count(struct world *w, enum ao_queue q)
+{
+	char **names;
+	size_t n;
+
+	assert_int_equal(ao_spool_list(&w->sp, q, &names, &n), AO_OK);
+	ao_names_free(names, n);
+	return n;
+}
+
+static void
+filed_once_each(void **state)
+{
+	static const struct stub_reply replies[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
+		R(201, CREATED),
+	};
+	struct world *w = *state;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	bool stop;
+
+	queued(w, "locked", &ev);
+	stub_http_script(replies, 5);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_OK);
+	assert_int_equal(out, AO_OUT_DELIVERED);
+	assert_int_equal(stub_http_count(), 5);
+	/* the fleet-wide key and body of each state */
+	assert_string_equal(stub_http_request(3)->key, "ao2-s1");
+	assert_string_equal(stub_http_request(4)->key, "ao2-s2");
+	assert_non_null(strstr(stub_http_request(3)->body, AO_REASON_FLEET));
+	assert_int_equal(count(w, AO_Q_QUEUE), 0);
+	assert_int_equal(count(w, AO_Q_DONE), 1);
+	ao_event_free(&ev);
+}
+
+/* An answer lost after AccessOwl executed the POST: the same key goes
+ * again, from what is on disk, and 409 counts as filed. */
+static void
+lost_answer_resumes_with_the_same_key(void **state)
+{
+	static const struct stub_reply first[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
+		LOST, LOST, LOST, LOST, LOST,
+	};
+	static const struct stub_reply second[] = { R(409, "{}") };
+	struct world *w = *state;
+	struct ao_event_rec ev, again;
+	enum ao_outcome out;
+	char name[128];
+	bool stop;
+
+	queued(w, "locked", &ev);
+	stub_http_script(first, 9);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_ERR_TEMP);
+	assert_int_equal(out, AO_OUT_RETRY);
+	assert_true(stop);
+	assert_true(ev.next_attempt > time(NULL));
+	/* what the next run finds on disk */
+	ao_event_filename(&ev, name, sizeof(name));
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_QUEUE, name, &again), AO_OK);
+	assert_true(again.listed);
+	assert_int_equal(again.nstates, 2);
+	assert_int_equal(again.states[0].status, AO_ST_FILED);
+	assert_int_equal(again.states[1].status, AO_ST_PENDING);
+	assert_string_equal(again.states[1].key, "ao2-s2");
+	stub_http_reset();
+	stub_http_script(second, 1);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &again, &out, &stop),
+	    AO_OK);
+	assert_int_equal(out, AO_OUT_DELIVERED);
+	assert_int_equal(stub_http_count(), 1);   /* nothing listed again */
+	assert_string_equal(stub_http_request(0)->key, "ao2-s2");
+	assert_int_equal(again.states[1].status, AO_ST_EARLIER);
+	ao_event_free(&ev);
+	ao_event_free(&again);
+}
+
+/* A pending revocation (another host's, a person's) is not filed again. */
+static void
+pending_is_not_filed_again(void **state)
+{
+	static const struct stub_reply replies[] = {
+		R(200, USER), R(200, STATES), R(200, PENDING_S1), R(201, CREATED),
+	};
+	struct world *w = *state;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	bool stop;
+
+	queued(w, "deleted", &ev);
+	stub_http_script(replies, 4);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_OK);
+	assert_int_equal(out, AO_OUT_DELIVERED);
+	assert_int_equal(stub_http_count(), 4);
+	assert_string_equal(stub_http_request(3)->key, "ao2-s2");
+	assert_int_equal(ev.states[0].status, AO_ST_COVERED);
+	assert_string_equal(ev.states[0].revocation_id, "r9");
+	ao_event_free(&ev);
+}
+
+/* 422 on a fleet key: another body under it; the pending list says. */
+static void
+another_body_counts_as_filed(void **state)
+{
+	static const struct stub_reply replies[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(422, "{}"),
+		R(200, PENDING_S1), R(200, STATES), R(201, CREATED),
+	};
+	struct world *w = *state;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	bool stop;
+
+	queued(w, "locked", &ev);
+	stub_http_script(replies, 7);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_OK);
+	assert_int_equal(out, AO_OUT_DELIVERED);
+	assert_int_equal(ev.states[0].status, AO_ST_COVERED);
+	assert_int_equal(ev.states[1].status, AO_ST_FILED);
+	ao_event_free(&ev);
+}
+
+/* A manual revoke files with keys of its own, the reason names the host. */
+static void
+manual_keys(void **state)
+{
+	static const struct stub_reply replies[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
+		R(201, CREATED),
+	};
+	struct world *w = *state;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	char want[128];
+	bool stop;
+
+	queued(w, "manual", &ev);
+	stub_http_script(replies, 5);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_OK);
+	snprintf(want, sizeof(want), "ao1-%s-s1", ev.id);
+	assert_string_equal(stub_http_request(3)->key, want);
+	assert_non_null(strstr(stub_http_request(3)->body, "by an administrator"));
+	ao_event_free(&ev);
+}
+
+/* Nobody in AccessOwl has the address: parked, saying so. */
+static void
+unknown_person_is_parked(void **state)
+{
+	static const struct stub_reply replies[] = { R(200, NONE) };
+	struct world *w = *state;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	bool stop;
+
+	queued(w, "locked", &ev);
+	stub_http_script(replies, 1);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_ERR_NOTFOUND);
+	assert_int_equal(out, AO_OUT_PARKED);
+	assert_false(stop);
+	assert_non_null(strstr(ev.error, "a@x.org"));
+	assert_int_equal(count(w, AO_Q_PARKED), 1);
+	assert_int_equal(count(w, AO_Q_QUEUE), 0);
+	ao_event_free(&ev);
+}
+
+/* 429 with a long Retry-After: never sooner, the whole host holds. */
+static void
+rate_limit_holds_the_host(void **state)
+{
+	static const struct stub_reply replies[] = {
+		R(200, USER), { 429, "{}", 1800, 0 },
+	};
+	struct world *w = *state;
+	struct ao_event_rec ev;
+	enum ao_outcome out;
+	time_t now = time(NULL);
+	bool stop;
+
+	queued(w, "locked", &ev);
+	assert_int_equal(ao_deliver_held(&w->sp, false), AO_OK);
+	stub_http_script(replies, 2);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_ERR_RATELIMIT);
+	assert_int_equal(out, AO_OUT_RETRY);
+	assert_true(stop);
+	assert_true(ev.next_attempt >= now + 1800);
+	assert_true(ao_spool_hold(&w->sp) >= now + 1800);
+	assert_int_equal(ao_deliver_held(&w->sp, false), AO_ERR_RATELIMIT);
+	ao_event_free(&ev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(filed_once_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    lost_answer_resumes_with_the_same_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(pending_is_not_filed_again,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(another_body_counts_as_filed,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(manual_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(unknown_person_is_parked, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(rate_limit_holds_the_host, setup,
+		    teardown),
+	};
+	gid_t nobody = 65534;
+
+	/* the spool is the service user's: never touched as root */
+	if (geteuid() == 0 && (setgroups(1, &nobody) != 0 ||
+	    setresgid(65534, 65534, 65534) != 0 ||
+	    setresuid(65534, 65534, 65534) != 0))
+		return 1;
+	return cmocka_run_group_tests_name("deliver", tests, NULL, NULL);
+}

@@ -64,7 +64,8 @@ HELPER_LIB_OBJ := $(call OBJ,$(COMMON_SRC) $(HELPER_LIB_SRC))
 HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
-	test_scan test_modargs test_api test_deliver test_queue
+	test_scan test_modargs test_api test_deliver test_queue test_privdrop \
+	test_spool test_secfile
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost

@@ -117,7 +117,7 @@ ao_file_read_fd(int fd, size_t max, char **out, size_t *lenp)
 		if (len + 1 >= cap) {
 			char *nb;
 
-			if (cap > max) {
+			if (len > max) {
 				r = AO_ERR_DATA;
 				goto out;
 			}
@@ -197,7 +197,7 @@ ao_token_read(const char *path, gid_t service_gid, struct ao_secret *tok)
 			break;
 		len += (size_t)n;
 		if (len >= sizeof(tok->buf) - 1) {
-			ao_err("token file %s is larger than %d bytes; it must "
+			ao_err("token file %s has %d bytes or more; it must "
 			    "hold the API token alone", path, AO_SECRET_MAX - 1);
 			r = AO_ERR_CONFIG;
 			goto out;

@@ -44,13 +44,48 @@ refuse_root(const char *what)
 	return AO_ERR_PERM;
 }
 
+/*
+ * As root: make pfd/name owned by uid:gid.  It is made under a temporary
+ * name, chowned through its descriptor, and renamed into place only if
+ * nothing is there yet, so that a run racing us (two first logins at once)
+ * never finds it still root's.  0, or -1 with errno (EEXIST: it exists).
+ */
+static int
+make_owned(int pfd, const char *name, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	char tmp[64];
+	int fd, e;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), ".accessowl-new-%ld", (long)getpid());
+	/* one a crashed run of the same pid left: empty, never renamed */
+	if (mkdirat(pfd, tmp, 0700) != 0 && (errno != EEXIST ||
+	    unlinkat(pfd, tmp, AT_REMOVEDIR) != 0 || mkdirat(pfd, tmp, 0700) != 0))
+		return -1;
+	fd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchown(fd, uid, gid) != 0 ||
+	    renameat2(pfd, tmp, pfd, name, RENAME_NOREPLACE) != 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		(void)unlinkat(pfd, tmp, AT_REMOVEDIR);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int
 ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 {
 	const char *slash = strrchr(dir, '/');
 	char parent[4096];
 	struct stat pst, st;
-	bool made = false;
 	int pfd = -1, fd = -1, r = AO_ERR_PERM;
 
 	if (slash == NULL || strlen(dir) >= sizeof(parent) || slash[1] == '\0')
@@ -76,9 +111,8 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 		    "/var/lib", parent, dir, dir);
 		goto out;
 	}
-	if (mkdirat(pfd, slash + 1, 0700) == 0)
-		made = true;
-	else if (errno != EEXIST) {
+	if ((as_root ? make_owned(pfd, slash + 1, uid, gid) :
+	    mkdirat(pfd, slash + 1, 0700)) != 0 && errno != EEXIST) {
 		ao_err("cannot create %s: %s; create it (mode 0700, owned by "
 		    "the service user)", dir, strerror(errno));
 		r = errno == EACCES ? AO_ERR_PERM : AO_ERR_SYSTEM;
@@ -89,15 +123,6 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		ao_err("%s is not a usable directory: %s", dir, strerror(errno));
 		goto out;
-	}
-	/* through the descriptor: the directory we made, nothing else */
-	if (made && as_root) {
-		if (fchown(fd, uid, gid) != 0) {
-			ao_err("cannot chown %s: %s", dir, strerror(errno));
-			r = AO_ERR_SYSTEM;
-			goto out;
-		}
-		st.st_uid = uid;
 	}
 	if (as_root && st.st_uid != uid) {
 		ao_err("%s is owned by uid %lu, not the service user (uid %lu); "

@@ -46,8 +46,9 @@ const char *ao_queue_name(enum ao_queue q);
 /*
  * Make dir if missing (mode 0700; as root, owned by uid/gid), or check it:
  * owned by uid when as_root, not writable by group or others.  As root,
- * only where the parent is root's and writable by nobody else, and the
- * chown goes through the descriptor of the directory just made.  Only the
+ * only where the parent is root's and writable by nobody else; it is made
+ * under a temporary name, chowned through its descriptor and renamed into
+ * place, so a run racing this one never finds it root's.  Only the
  * top level: subdirectories are made after the privilege drop, as the
  * service user (ao_spool_open, the record functions).  Logs and returns
  * an error with the fix when dir cannot be made or used.

@@ -142,3 +142,20 @@ def test_retry_parked_gives_a_refused_state_a_new_key(fake, env):
             if json.loads(p["body"])["access_state_id"] == sid]
     assert len(keys) == 2 and keys[0] != keys[1]
     assert keys[0] == refused[0]["idempotency_key"]
+
+
+def test_first_events_at_once_on_a_fresh_host(fake, env):
+    """No spool yet, and many events at once (logins, a scan): root makes
+    the spool for the service user while others race it; none may find it
+    still root's and lose its event."""
+    from conftest import need_root
+    need_root()
+    f = fake(people("alice"))
+    for _ in range(3):
+        e = env(f, identity='email_domain = "example.com";')
+        procs = [e.popen("enqueue", "--user", f"gone{i}", "--event",
+                         "deleted") for i in range(16)]
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            assert p.returncode == 0, err
+        assert len(status(e)) == 16

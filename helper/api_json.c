@@ -55,16 +55,20 @@ ao_json_parse(const char *body, size_t len)
 	return o;
 }
 
-/* The string at key, or NULL if absent, null or not a string. */
-static const char *
-get_str(json_object *obj, const char *key)
+const char *
+ao_json_str(json_object *obj, const char *key)
 {
+	const char *s;
 	json_object *v;
 
 	if (!json_object_object_get_ex(obj, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
-	return json_object_get_string(v);
+	s = json_object_get_string(v);
+	/* "\u0000" inside: the C string would end early and say less */
+	if (s == NULL || strlen(s) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return s;
 }
 
 static int
@@ -105,7 +109,7 @@ list_rows(json_object *root, json_object **rows, struct ao_page *page)
 		return AO_ERR_DATA;
 	if (json_object_object_get_ex(root, "meta", &meta) &&
 	    json_object_is_type(meta, json_type_object)) {
-		const char *c = get_str(meta, "next_cursor");
+		const char *c = ao_json_str(meta, "next_cursor");
 
 		if (c != NULL && *c != '\0') {
 			if (strlen(c) > 2048)
@@ -188,8 +192,8 @@ user_row(json_object *u, void *dst, struct ao_page *page)
 	int r;
 
 	if (!json_object_is_type(u, json_type_object) ||
-	    !ao_id_valid(id = get_str(u, "id")) ||
-	    (email = get_str(u, "email")) == NULL || *email == '\0' ||
+	    !ao_id_valid(id = ao_json_str(u, "id")) ||
+	    (email = ao_json_str(u, "email")) == NULL || *email == '\0' ||
 	    strlen(email) >= AO_EMAIL_MAX) {
 		page->skipped++;
 		return AO_OK;
@@ -201,7 +205,7 @@ user_row(json_object *u, void *dst, struct ao_page *page)
 	if ((r = dup_opt(&out->id, id)) != AO_OK ||
 	    (r = dup_opt(&out->email, email)) != AO_OK)
 		return r;
-	return dup_opt(&out->status, get_str(u, "status"));
+	return dup_opt(&out->status, ao_json_str(u, "status"));
 }
 
 /*
@@ -278,10 +282,10 @@ state_row(json_object *s, void *dst, struct ao_page *page)
 
 	(void)page;
 	if (!json_object_is_type(s, json_type_object) ||
-	    !ao_id_valid(id = get_str(s, "id")))
+	    !ao_id_valid(id = ao_json_str(s, "id")))
 		return AO_ERR_DATA;
-	grantee = get_str(s, "grantee_user_id");
-	appid = get_str(s, "application_id");
+	grantee = ao_json_str(s, "grantee_user_id");
+	appid = ao_json_str(s, "application_id");
 	if ((grantee && !ao_id_valid(grantee)) || (appid && !ao_id_valid(appid)))
 		return AO_ERR_DATA;
 	if ((r = grow((void **)&states->v, &states->cap, states->n,
@@ -310,7 +314,7 @@ state_row(json_object *s, void *dst, struct ao_page *page)
 	}
 	if (json_object_object_get_ex(s, "application", &app) &&
 	    json_object_is_type(app, json_type_object))
-		return dup_opt(&out->application_title, get_str(app, "title"));
+		return dup_opt(&out->application_title, ao_json_str(app, "title"));
 	return AO_OK;
 }
 
@@ -338,10 +342,10 @@ revocation_obj(json_object *rec, struct ao_revocation *out)
 
 	memset(out, 0, sizeof(*out));
 	if (!json_object_is_type(rec, json_type_object) ||
-	    !ao_id_valid(id = get_str(rec, "id")))
+	    !ao_id_valid(id = ao_json_str(rec, "id")))
 		return AO_ERR_DATA;
 	if ((r = dup_opt(&out->id, id)) != AO_OK ||
-	    (r = dup_opt(&out->status, get_str(rec, "status"))) != AO_OK ||
+	    (r = dup_opt(&out->status, ao_json_str(rec, "status"))) != AO_OK ||
 	    (r = get_opt_id(rec, "application_id", &out->application_id)) ||
 	    (r = get_opt_id(rec, "resource_id", &out->resource_id)) ||
 	    (r = get_opt_id(rec, "grantee_user_id", &out->grantee_user_id)) ||

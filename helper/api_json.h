@@ -117,6 +117,10 @@ char *ao_json_revocation_body(const char *state_id, const char *reason);
 struct json_object;
 struct json_object *ao_json_parse(const char *body, size_t len);
 
+/* The string at key, or NULL if absent, null, not a string, or holding a
+ * NUL ("\u0000": the C string would end early and say less). */
+const char *ao_json_str(struct json_object *obj, const char *key);
+
 /* Does s look like an identifier we may put in a URL or header? */
 bool ao_id_valid(const char *s);
 

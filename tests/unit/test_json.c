@@ -86,11 +86,13 @@ users_malformed_rows_skipped(void **state)
 	    "{\"id\":\"a b\",\"email\":\"x@y.z\"},"
 	    "{\"id\":\"../../admin\",\"email\":\"x@y.z\"},"
 	    "\"str\","
+	    /* the C string would end at the NUL and match x@y.z */
+	    "{\"id\":\"" U1 "\",\"email\":\"x@y.z\\u0000.evil.org\"},"
 	    "{\"id\":\"" U2 "\",\"email\":\"ok@y.z\"}],\"meta\":{}}", &u, &p),
 	    AO_OK);
 	assert_int_equal(u.n, 1);
 	assert_string_equal(u.v[0].id, U2);
-	assert_int_equal(p.skipped, 5);
+	assert_int_equal(p.skipped, 6);
 	ao_users_free(&u);
 }
 

@@ -31,7 +31,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR ?= $(or $(PAMDIR_PC),$(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security))
 HELPER_PATH := $(SBINDIR)/accessowl-helper
 
-HELPER_PKGS := libcurl json-c libconfig
+HELPER_PKGS := libcurl json-c libconfig relp
 HELPER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS) 2>/dev/null)
 HELPER_LIBS := $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
@@ -46,9 +46,11 @@ HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/identity.c \
 	helper/reason.c helper/api.c helper/session.c helper/record.c helper/person.c \
 	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
-	helper/spool.c helper/deliver.c helper/queue.c
+	helper/spool.c helper/deliver.c helper/queue.c helper/wire.c helper/relay.c \
+	helper/forward.c helper/kick.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
-	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/main.c
+	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/cmd_ingest.c \
+	helper/main.c
 
 # The module links libpam and libc only: no helper code, no libraries.
 MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/event.c \
@@ -65,7 +67,7 @@ HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
 	test_scan test_modargs test_api test_deliver test_queue test_privdrop \
-	test_spool test_secfile
+	test_spool test_secfile test_wire
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost
@@ -179,6 +181,8 @@ install: all
 	install -D -m 0644 conf/cron/accessowl $(DESTDIR)$(SYSCONFDIR)/cron.d/accessowl
 	install -D -m 0644 conf/tmpfiles.d/accessowl.conf $(DESTDIR)$(TMPFILESDIR)/accessowl.conf
 	install -D -m 0644 conf/sysusers.d/accessowl.conf $(DESTDIR)$(SYSUSERSDIR)/accessowl.conf
+	install -D -m 0644 conf/rsyslog/accessowl-collector.conf \
+		$(DESTDIR)$(PREFIX)/share/accessowl/rsyslog/accessowl-collector.conf
 	install -D -m 0644 helper/accessowl-helper.8 $(DESTDIR)$(MANDIR)/man8/accessowl-helper.8
 	install -D -m 0644 pam_module/pam_accessowl.8 $(DESTDIR)$(MANDIR)/man8/pam_accessowl.8
 	install -D -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/accessowl.conf.5

@@ -13,5 +13,6 @@ int cmd_enqueue(const struct ao_opts *o, int argc, char **argv);
 int cmd_deliver(const struct ao_opts *o, int argc, char **argv);
 int cmd_status(const struct ao_opts *o, int argc, char **argv);
 int cmd_scan(const struct ao_opts *o, int argc, char **argv);
+int cmd_ingest(const struct ao_opts *o, int argc, char **argv);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * accessowl-helper check: config, permissions, token, service user and one
- * cheap authenticated GET.  Says exactly what is wrong; exit code as for
+ * cheap authenticated GET (a relay host: its certificate's files and a
+ * RELP session with the collector).  Says exactly what is wrong; exit code as for
  * any other command.
  *
  * Started as root, it checks twice: as root (what the module's enqueue and
@@ -21,6 +22,7 @@
 #include "err.h"
 #include "log.h"
 #include "out.h"
+#include "relay.h"
 #include "session.h"
 
 /* Can we (the service user, after the drop) read path? */
@@ -62,6 +64,26 @@ check_write(const char *what, const char *dir, const char *who,
 	return AO_ERR_PERM;
 }
 
+/* A relay host: a RELP session with the collector, opened and closed. */
+static int
+check_collector(const struct ao_config *cfg)
+{
+	struct ao_relay *rl = NULL;
+	int r;
+
+	if ((r = ao_relay_open(cfg, &rl)) == AO_OK)
+		r = ao_relay_close(rl);
+	if (r == AO_OK)
+		ao_print("ok: the collector at %s %s (a RELP session opened "
+		    "and closed)\n", cfg->relay_url, cfg->relay_tls ?
+		    "proved its name and accepted this host's certificate" :
+		    "answered, without TLS");
+	else
+		ao_print("FAILED: the collector at %s: see the error above\n",
+		    cfg->relay_url);
+	return r;
+}
+
 int
 cmd_check(const struct ao_opts *o, int argc, char **argv)
 {
@@ -79,8 +101,12 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 	if ((r = ao_session_open(&run, o->config_path, AO_SESSION_API)) != AO_OK)
 		goto out;
 	ao_print("ok: config %s\n", run.cfg.path);
-	ao_print("ok: token file %s (owner and mode safe, token well-formed)\n",
-	    run.cfg.token_file);
+	if (run.cfg.relay && run.cfg.relay_tls)
+		ao_print("ok: private key %s (owner and mode safe)\n",
+		    run.cfg.relay_key_file);
+	else if (!run.cfg.relay)
+		ao_print("ok: token file %s (owner and mode safe, token "
+		    "well-formed)\n", run.cfg.token_file);
 	if (run.have_svc)
 		ao_print("ok: service user %s (uid %lu)\n", run.cfg.user,
 		    (unsigned long)run.svc_uid);
@@ -93,18 +119,31 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 		snprintf(who, sizeof(who), "uid %lu", (unsigned long)geteuid());
 	if ((r = check_read("config", run.cfg.path, who, u)) != AO_OK)
 		worst = r;
-	if ((r = check_read("token file", run.cfg.token_file, who, u)) != AO_OK)
-		worst = r;
-	if (run.cfg.ca_file[0] != '\0' &&
-	    (r = check_read("CA file", run.cfg.ca_file, who, u)) != AO_OK)
-		worst = r;
+	if (run.cfg.relay) {
+		if (run.cfg.relay_tls &&
+		    (((r = check_read("private key", run.cfg.relay_key_file, who,
+		    u)) != AO_OK) ||
+		    ((r = check_read("certificate", run.cfg.relay_cert_file, who,
+		    u)) != AO_OK) ||
+		    ((r = check_read("CA file", run.cfg.relay_ca_file, who,
+		    u)) != AO_OK)))
+			worst = r;
+	} else {
+		if ((r = check_read("token file", run.cfg.token_file, who,
+		    u)) != AO_OK)
+			worst = r;
+		if (run.cfg.ca_file[0] != '\0' &&
+		    (r = check_read("CA file", run.cfg.ca_file, who, u)) != AO_OK)
+			worst = r;
+	}
 	if ((r = check_write("spool", run.cfg.spool_dir, who, u)) != AO_OK)
 		worst = r;
 	if ((r = check_write("state directory", run.cfg.state_dir, who,
 	    u)) != AO_OK)
 		worst = r;
-	r = ao_api_ping(&run.api, &status);
-	if (r == AO_OK)
+	if (run.cfg.relay)
+		r = check_collector(&run.cfg);
+	else if ((r = ao_api_ping(&run.api, &status)) == AO_OK)
 		ao_print("ok: AccessOwl API at %s accepted the token (HTTP %ld)\n",
 		    run.cfg.api_url, status);
 	else

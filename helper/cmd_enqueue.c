@@ -37,7 +37,7 @@
 #include "queue.h"
 #include "session.h"
 #include "reason.h"
-#include "spawn.h"
+#include "kick.h"
 #include "spool.h"
 #include "text.h"
 
@@ -119,56 +119,6 @@ recheck(const char *user, enum ao_event ev, const struct passwd *pw,
 	}
 	snprintf(key, keysz, "%s", st.key);
 	return AO_OK;
-}
-
-/*
- * Where systemd runs, accessowl-deliver.path starts the deliverer in its
- * sandboxed unit (with its memory limit) as soon as the event lands in
- * queue/.  Elsewhere start `deliver` ourselves, in a new session, and do
- * not wait for it: a deliverer started from here would otherwise run in
- * the login service's cgroup, without the unit's limits.
- */
-static void
-start_delivery(const char *config_path)
-{
-	static char *const envp[] = { NULL };
-	char exe[PATH_MAX];
-	ssize_t n;
-	pid_t pid;
-	int st;
-
-	if (access("/run/systemd/system/", F_OK) == 0) {
-		ao_debug("systemd runs: accessowl-deliver.path delivers it");
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0) {
-		ao_warn("cannot find my own executable; delivery waits for "
-		    "the next timer run");
-		return;
-	}
-	exe[n] = '\0';
-	pid = fork();
-	if (pid < 0) {
-		ao_warn("cannot start delivery: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		char a0[] = "accessowl-helper", a1[] = "-c", a3[] = "deliver";
-		char *cfg = strdup(config_path);
-		char *argv[] = { a0, a1, cfg, a3, NULL };
-
-		if (cfg == NULL)
-			_exit(127);
-		(void)setsid();
-		if (fork() != 0)
-			_exit(0);
-		if (ao_child_reset() == 0)
-			execve(exe, argv, envp);
-		_exit(127);
-	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
 }
 
 static int
@@ -293,7 +243,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		    q.user, q.event);
 		goto out;
 	}
-	start_delivery(o->config_path);
+	ao_delivery_start(o->config_path);
 out:
 	ao_session_close(&ss);
 	return r;

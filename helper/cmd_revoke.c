@@ -3,7 +3,8 @@
  *
  * By hand: a "manual" event is queued like any other and delivered now by
  * the same engine as `deliver` (deliver.c), printing one line per access
- * state.  What cannot be filed now stays queued for the next delivery.
+ * state (a relay host: forwarded to the collector, which files it).  What
+ * cannot be filed now stays queued for the next delivery.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 
 #include "api.h"
 #include "deliver.h"
+#include "forward.h"
 #include "record.h"
 #include "spool.h"
 #include "cmd.h"
@@ -240,6 +242,21 @@ revoke_now(struct ao_session *run, const struct target *t, long uid)
 		    ev.id);
 		goto out;
 	}
+	if (run->cfg.relay) {
+		/* the collector files it: forwarded with what else is queued */
+		stop = false;
+		r = ao_forward_pass(run, &sp, true, &stop);
+		ao_spool_unlock(&sp);
+		if (r == AO_OK)
+			ao_print("forwarded\tevent %s\tto the collector %s, "
+			    "which files the revocations\n", ev.id,
+			    run->cfg.relay_url);
+		else
+			ao_print("queued\tevent %s\tnot acknowledged by the "
+			    "collector %s; the next delivery sends it again\n",
+			    ev.id, run->cfg.relay_url);
+		goto out;
+	}
 	if ((r = ao_deliver_held(&sp, true)) == AO_OK)
 		r = ao_deliver_event(run, &sp, &ev, &out, &stop);
 	ao_spool_unlock(&sp);
@@ -289,6 +306,12 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 	if ((r = ao_session_drop(&run)) != AO_OK ||
 	    (r = settle_address(&run.cfg, user, &t)) != AO_OK)
 		goto out;
+	if (dry && run.cfg.relay) {
+		ao_err("a relay host holds no token and cannot look at "
+		    "AccessOwl: run revoke --dry-run on the collector");
+		r = AO_ERR_USAGE;
+		goto out;
+	}
 	r = dry ? dry_run(&run, &t) : revoke_now(&run, &t, uid);
 out:
 	ao_session_close(&run);

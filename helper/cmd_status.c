@@ -1,6 +1,7 @@
 /*
  * accessowl-helper status [--json]: queued, parked and delivered events per
- * account, with their reasons.  Reads the spool only; no network.
+ * account, with their reasons (a relay host: forwarded ones; a collector:
+ * the hosts that reported them).  Reads the spool only; no network.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,11 +21,20 @@
 #include "session.h"
 #include "spool.h"
 #include "text.h"
+#include "wire.h"
 
 struct entry {
 	struct ao_event_rec ev;
 	enum ao_queue q;
 };
+
+/* Where an event is, for people: a relay host's done/ is "forwarded". */
+static const char *
+where(const struct entry *e)
+{
+	return e->q == AO_Q_DONE && e->ev.forwarded > 0 ? "forwarded" :
+	    ao_queue_name(e->q);
+}
 
 static int
 cmp_entry(const void *a, const void *b)
@@ -79,7 +89,13 @@ print_text(const struct entry *e, size_t n)
 		ao_sanitize(evname, sizeof(evname), ev->event);
 		ao_sanitize(err, sizeof(err), ev->error ? ev->error : "");
 		ao_print("%-16s %-9s %-9s %-19s %-7s ", user, evname,
-		    ao_queue_name(e[i].q), since, states);
+		    where(&e[i]), since, states);
+		if (ev->received > 0) {
+			char host[AO_HOST_MAX + 1];
+
+			ao_sanitize(host, sizeof(host), ev->host);
+			ao_print("from %s: ", host);
+		}
 		if (e[i].q == AO_Q_QUEUE) {
 			fmt_time(ev->next_attempt, next, sizeof(next));
 			ao_print("attempts %ld%s%s%s%s", ev->attempts,
@@ -88,11 +104,67 @@ print_text(const struct entry *e, size_t n)
 			    err[0] ? ": " : "", err);
 			if (now - ev->created > AO_ALARM_AGE)
 				ao_print(" [ALARM: older than 13 days]");
+		} else if (ev->covered_by != NULL) {
+			ao_print("covered by event %.32s", ev->covered_by);
 		} else {
 			ao_print("%s", err);
 		}
 		ao_print("\n");
 	}
+}
+
+struct host_sum {
+	const char *host;
+	size_t events;
+	long long last;
+	const char *via;
+};
+
+/*
+ * A collector: which relay hosts reported, how often, when last and from
+ * which address.  Nothing when no event came through the relay.
+ */
+static void
+print_hosts(const struct entry *e, size_t n)
+{
+	struct host_sum *h = NULL;
+	size_t nh = 0, i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct ao_event_rec *ev = &e[i].ev;
+		struct host_sum *nv;
+
+		if (ev->received <= 0)
+			continue;
+		for (j = 0; j < nh && strcmp(h[j].host, ev->host) != 0; j++)
+			;
+		if (j == nh) {
+			if ((nv = reallocarray(h, nh + 1, sizeof(*h))) == NULL)
+				break;
+			h = nv;
+			h[nh++] = (struct host_sum){ ev->host, 0, 0, NULL };
+		}
+		h[j].events++;
+		if (ev->received >= h[j].last) {
+			h[j].last = ev->received;
+			h[j].via = ev->via;
+		}
+	}
+	if (nh == 0) {
+		free(h);
+		return;
+	}
+	ao_print("\n%-32s %-7s %-19s %s\n", "REPORTING HOST", "EVENTS",
+	    "LAST", "FROM");
+	for (j = 0; j < nh; j++) {
+		char last[32], host[AO_HOST_MAX + 1], via[64];
+
+		fmt_time(h[j].last, last, sizeof(last));
+		ao_sanitize(host, sizeof(host), h[j].host);
+		ao_sanitize(via, sizeof(via), h[j].via ? h[j].via : "-");
+		ao_print("%-32s %-7zu %-19s %s\n", host, h[j].events, last, via);
+	}
+	free(h);
 }
 
 int
@@ -162,22 +234,23 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 print:
 	if (json) {
 		struct ao_event_rec *evs = calloc(n ? n : 1, sizeof(*evs));
-		const char **where = calloc(n ? n : 1, sizeof(*where));
+		const char **wh = calloc(n ? n : 1, sizeof(*wh));
 		char *text = NULL;
 
-		for (i = 0; evs && where && i < n; i++) {
+		for (i = 0; evs && wh && i < n; i++) {
 			evs[i] = e[i].ev;
-			where[i] = ao_queue_name(e[i].q);
+			wh[i] = where(&e[i]);
 		}
-		r = evs && where ? ao_spool_json_status(evs, where, n, &text) :
+		r = evs && wh ? ao_spool_json_status(evs, wh, n, &text) :
 		    AO_ERR_NOMEM;
 		if (r == AO_OK)
 			ao_print("%s\n", text);
 		free(text);
 		free(evs);
-		free(where);
+		free(wh);
 	} else {
 		print_text(e, n);
+		print_hosts(e, n);
 	}
 out:
 	for (i = 0; i < n; i++)

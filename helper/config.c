@@ -58,8 +58,23 @@ static const struct key paths_keys[] = {
 	{ "state_dir", K_STR, F(state_dir), 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
+static const struct key relay_keys[] = {
+	{ "url", K_STR, F(relay_url), 0, 0, NULL },
+	{ "tls", K_BOOL, F(relay_tls), 0, 0, NULL },
+	{ "ca_file", K_STR, F(relay_ca_file), 0, 0, NULL },
+	{ "cert_file", K_STR, F(relay_cert_file), 0, 0, NULL },
+	{ "key_file", K_STR, F(relay_key_file), 0, 0, NULL },
+	{ "timeout", K_INT, F(relay_timeout), 1, 300, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
+static const struct key collector_keys[] = {
+	{ "hosts", K_STRLIST, F(collector_hosts), 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, NULL },
+};
 static const struct key root_keys[] = {
 	{ "api", K_GROUP, 0, 0, 0, api_keys },
+	{ "relay", K_GROUP, 0, 0, 0, relay_keys },
+	{ "collector", K_GROUP, 0, 0, 0, collector_keys },
 	{ "identity", K_GROUP, 0, 0, 0, identity_keys },
 	{ "scope", K_GROUP, 0, 0, 0, scope_keys },
 	{ "events", K_EVENTS, 0, 0, 0, NULL },
@@ -326,6 +341,83 @@ bare_domain(const char *d, bool empty_ok)
 	    strchr(d, '.') != NULL;
 }
 
+/* Absolute path, or "" when empty_ok. */
+static bool
+abs_path(const char *f, bool empty_ok)
+{
+	return f[0] == '/' || (empty_ok && f[0] == '\0');
+}
+
+/* relay.url = "relp://HOST[:PORT]" into relay_host and relay_port. */
+static int
+parse_relay_url(struct pctx *p)
+{
+	struct ao_config *c = p->cfg;
+	const char *h = c->relay_url + 7, *end, *port = NULL;
+	char *endp;
+	long n;
+	size_t hl;
+
+	if (strncmp(c->relay_url, "relp://", 7) != 0)
+		return fail(p, NULL, "relay.url must look like "
+		    "\"relp://collector.example:2514\" (got \"%.100s\")",
+		    c->relay_url);
+	if (strpbrk(h, " \t\r\n/?#@") != NULL)
+		return fail(p, NULL, "relay.url must be relp://HOST[:PORT], "
+		    "without path, user name or spaces");
+	if (*h == '[') {
+		if ((end = strchr(h, ']')) == NULL)
+			return fail(p, NULL, "relay.url: '[' without ']'");
+		h++;
+		hl = (size_t)(end - h);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return fail(p, NULL, "relay.url: junk after ']'");
+	} else {
+		end = strchr(h, ':');
+		hl = end ? (size_t)(end - h) : strlen(h);
+		if (end != NULL)
+			port = end + 1;
+	}
+	if (hl == 0 || hl > 253)
+		return fail(p, NULL, "relay.url has no host name");
+	if (port != NULL) {
+		errno = 0;
+		n = strtol(port, &endp, 10);
+		if (errno != 0 || endp == port || *endp != '\0' || n < 1 ||
+		    n > 65535)
+			return fail(p, NULL, "relay.url: the port must be a "
+			    "number from 1 to 65535");
+	}
+	free(c->relay_host);
+	free(c->relay_port);
+	c->relay_host = strndup(h, hl);
+	c->relay_port = strdup(port ? port : "2514");
+	return c->relay_host && c->relay_port ? AO_OK : AO_ERR_NOMEM;
+}
+
+static int
+validate_relay(struct pctx *p)
+{
+	struct ao_config *c = p->cfg;
+	int r;
+
+	if ((r = parse_relay_url(p)) != AO_OK)
+		return r;
+	if (!abs_path(c->relay_ca_file, !c->relay_tls) ||
+	    !abs_path(c->relay_cert_file, !c->relay_tls) ||
+	    !abs_path(c->relay_key_file, !c->relay_tls))
+		return fail(p, NULL, c->relay_tls ?
+		    "relay.tls = true (the default) needs relay.ca_file (the "
+		    "CA that signed the collector's certificate), "
+		    "relay.cert_file and relay.key_file (this host's client "
+		    "certificate and its key), each an absolute path" :
+		    "relay.ca_file, relay.cert_file and relay.key_file must "
+		    "be absolute paths or \"\"");
+	return AO_OK;
+}
+
 /* Checks that need more than a type: URLs, paths, names. */
 static int
 validate(struct pctx *p)
@@ -370,7 +462,12 @@ validate(struct pctx *p)
 		return fail(p, NULL, "identity.gecos_email = true needs "
 		    "identity.gecos_domains, the domains whose addresses may "
 		    "be taken from GECOS, e.g. [ \"example.com\" ]");
-	return AO_OK;
+	for (i = 0; i < c->collector_hosts.n; i++)
+		if (strpbrk(c->collector_hosts.v[i], " \t/") != NULL)
+			return fail(p, NULL, "collector.hosts: \"%.100s\" is "
+			    "not a host name or pattern such as "
+			    "\"*.example.com\"", c->collector_hosts.v[i]);
+	return c->relay ? validate_relay(p) : AO_OK;
 }
 
 int
@@ -386,6 +483,13 @@ ao_config_defaults(struct ao_config *cfg)
 	for (i = 0; i < AO_EV_COUNT; i++)
 		cfg->events[i] = ao_event_default((enum ao_event)i);
 	cfg->min_uid = 1000;
+	cfg->relay_tls = true;
+	cfg->relay_timeout = 10;
+	if ((cfg->relay_url = strdup("")) == NULL ||
+	    (cfg->relay_ca_file = strdup("")) == NULL ||
+	    (cfg->relay_cert_file = strdup("")) == NULL ||
+	    (cfg->relay_key_file = strdup("")) == NULL)
+		return AO_ERR_NOMEM;
 	if ((cfg->api_url = strdup("https://api.accessowl.com")) == NULL ||
 	    (cfg->token_file = strdup("/etc/accessowl/token")) == NULL ||
 	    (cfg->ca_file = strdup("")) == NULL ||
@@ -428,6 +532,15 @@ ao_config_parse(struct ao_config *cfg, const char *path, const char *text,
 	}
 	if ((r = parse_group(&p, config_root_setting(&lc), root_keys, "")) != AO_OK)
 		goto out;
+	/* a host either files (it has the token) or forwards: not both */
+	cfg->relay = config_lookup(&lc, "relay") != NULL;
+	if (cfg->relay && config_lookup(&lc, "api") != NULL) {
+		r = fail(&p, config_lookup(&lc, "api"), "a relay host forwards "
+		    "its events to the collector, which alone holds the token: "
+		    "remove the api group (or the relay group, to file from "
+		    "this host)");
+		goto out;
+	}
 	r = validate(&p);
 out:
 	config_destroy(&lc);
@@ -482,6 +595,13 @@ ao_config_free(struct ao_config *cfg)
 	free(cfg->spool_dir);
 	free(cfg->state_dir);
 	free(cfg->user);
+	free(cfg->relay_url);
+	free(cfg->relay_host);
+	free(cfg->relay_port);
+	free(cfg->relay_ca_file);
+	free(cfg->relay_cert_file);
+	free(cfg->relay_key_file);
+	strlist_free(&cfg->collector_hosts);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

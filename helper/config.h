@@ -56,6 +56,20 @@ struct ao_config {
 	char *state_dir;
 	/* service user */
 	char *user;
+	/* relay: a fleet host without the token forwards its events to a
+	 * collector over RELP (relay.h) instead of filing them itself */
+	bool relay;           /* the relay group is set */
+	char *relay_url;      /* relp://HOST[:PORT] */
+	char *relay_host;     /* from relay_url (no brackets for IPv6) */
+	char *relay_port;     /* from relay_url; "2514" when not given */
+	bool relay_tls;
+	char *relay_ca_file;
+	char *relay_cert_file;
+	char *relay_key_file;
+	long relay_timeout;   /* seconds to wait for the collector */
+	/* collector: what `ingest` accepts from relay hosts */
+	struct ao_strlist collector_hosts; /* host name patterns (fnmatch);
+	                                    * empty = any host rsyslog let in */
 };
 
 /* Fill cfg with the built-in defaults.  AO_OK or AO_ERR_NOMEM. */

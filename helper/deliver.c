@@ -1,13 +1,16 @@
+#include <ctype.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "deliver.h"
+#include "forward.h"
 #include "err.h"
 #include "identity.h"
 #include "log.h"
@@ -148,6 +151,7 @@ resolve(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev)
 		}
 	}
 	ev->listed = true;
+	ev->listed_at = (long long)time(NULL);
 	/* the keys are on disk before the first POST that uses them */
 	r = ao_spool_put(sp, AO_Q_QUEUE, ev);
 out:
@@ -292,6 +296,142 @@ alarm_old(const struct ao_event_rec *ev, long long now)
 		    (now - ev->created) / 86400);
 }
 
+/*
+ * Settled people: when a fleet event is delivered, <state_dir>/settled/
+ * <digest of the address> records when its states were listed and where
+ * the event is in done/: "<listed_at> <file name> <address>".
+ */
+#define SETTLED "settled"
+
+static bool
+fleet_event(const struct ao_event_rec *ev)
+{
+	enum ao_event k;
+
+	return ao_event_parse(ev->event, &k) == AO_OK && ao_event_fleet(k);
+}
+
+/* The record's name for an address: FNV-1a of it in lower case. */
+static void
+settled_name(const char *email, char *out, size_t n)
+{
+	unsigned long long h = 14695981039346656037ULL;
+
+	for (; *email; email++) {
+		h ^= (unsigned char)tolower((unsigned char)*email);
+		h *= 1099511628211ULL;
+	}
+	snprintf(out, n, "p%016llx", h);
+}
+
+static void
+remember_settled(const struct ao_session *run, const struct ao_event_rec *ev)
+{
+	char name[24], file[128], line[AO_EMAIL_MAX + 200];
+
+	if (!fleet_event(ev) || ev->listed_at <= 0)
+		return;
+	settled_name(ev->email, name, sizeof(name));
+	ao_event_filename(ev, file, sizeof(file));
+	snprintf(line, sizeof(line), "%lld %s %s", ev->listed_at, file,
+	    ev->email);
+	(void)ao_record_write(run->cfg.state_dir, SETTLED, name, line);
+}
+
+/* The delivered event that listed the person's states last, if it listed
+ * them after ev happened.  AO_OK with *by filled (free it). */
+static int
+settled_for(const struct ao_session *run, struct ao_spool *sp,
+    const struct ao_event_rec *ev, struct ao_event_rec *by)
+{
+	char name[24], line[AO_EMAIL_MAX + 200], file[128], email[AO_EMAIL_MAX];
+	long long listed_at;
+	int r;
+
+	memset(by, 0, sizeof(*by));
+	settled_name(ev->email, name, sizeof(name));
+	if (ao_record_read(run->cfg.state_dir, SETTLED, name, line,
+	    sizeof(line)) != AO_OK ||
+	    sscanf(line, "%lld %127s %319s", &listed_at, file, email) != 3 ||
+	    strcasecmp(email, ev->email) != 0 || ev->created > listed_at ||
+	    strchr(file, '/') != NULL)
+		return AO_ERR_NOTFOUND;
+	r = ao_spool_get(sp, AO_Q_DONE, file, by);
+	if (r == AO_OK && (strcasecmp(by->email, ev->email) != 0 ||
+	    by->person_id == NULL || by->listed_at != listed_at))
+		r = AO_ERR_NOTFOUND;
+	return r;
+}
+
+static int
+copy_cover(struct ao_event_rec *ev, const struct ao_event_rec *by)
+{
+	size_t i;
+	int r;
+
+	if (by->nstates > 0 &&
+	    (ev->states = calloc(by->nstates, sizeof(*ev->states))) == NULL)
+		return AO_ERR_NOMEM;
+	for (i = 0; i < by->nstates; i++) {
+		const struct ao_ev_state *f = &by->states[i];
+		struct ao_ev_state *s = &ev->states[i];
+		char key[AO_KEY_MAX];
+
+		ev->nstates++;
+		ao_event_key(ev, f->id, key, sizeof(key));
+		s->status = AO_ST_COVERED;
+		if ((r = ao_set(&s->id, f->id)) || (r = ao_set(&s->key, key)) ||
+		    (r = ao_set(&s->app_id, f->app_id)) ||
+		    (r = ao_set(&s->app_title, f->app_title)) ||
+		    (r = ao_set(&s->revocation_id, f->revocation_id)) ||
+		    (r = ao_set(&s->revocation_status, f->revocation_status)))
+			return r;
+	}
+	if ((r = ao_set(&ev->person_id, by->person_id)) != AO_OK)
+		return r;
+	return ao_set(&ev->covered_by, by->id);
+}
+
+/*
+ * The same person, deprovisioned on another host (a collector) or by
+ * another event here, with an event delivered since this one happened:
+ * that event listed every state the person had when this one happened,
+ * and its revocations cover this one, which goes to done/ without a
+ * request.  An event that happened after that listing is delivered as
+ * usual (the person may have new access; the pending check keeps it from
+ * filing twice what is pending).
+ */
+static bool
+cover(const struct ao_session *run, struct ao_spool *sp,
+    struct ao_event_rec *ev)
+{
+	struct ao_event_rec by;
+	bool ok = false;
+
+	memset(&by, 0, sizeof(by));
+	if (ev->listed || !fleet_event(ev) || ev->email[0] == '\0' ||
+	    settled_for(run, sp, ev, &by) != AO_OK)
+		goto out;
+	if (copy_cover(ev, &by) != AO_OK) {
+		/* delivered as usual instead */
+		ao_event_states_free(ev);
+		goto out;
+	}
+	ev->listed = true;
+	ev->listed_at = by.listed_at;
+	ev->attempts++;
+	ev->last_attempt = (long long)time(NULL);
+	ev->next_attempt = 0;
+	(void)ao_set(&ev->error, NULL);
+	ao_info("account %s (%s) reported by %s: covered by event %s (reported "
+	    "by %s): %zu access states, no request", ev->user, ev->event,
+	    ev->host, by.id, by.host, ev->nstates);
+	ok = ao_spool_move(sp, AO_Q_QUEUE, AO_Q_DONE, ev) == AO_OK;
+out:
+	ao_event_free(&by);
+	return ok;
+}
+
 /* One pass over the queue.  *attempted counts events tried. */
 static int
 pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
@@ -323,11 +463,13 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
 			continue;
 		}
 		alarm_old(&ev, now);
-		if (all || ev.next_attempt <= now) {
+		if ((all || ev.next_attempt <= now) && !cover(run, sp, &ev)) {
 			(*attempted)++;
 			r = ao_deliver_event(run, sp, &ev, &out, stop);
 			if (r != AO_OK && worst == AO_OK)
 				worst = r;
+			if (r == AO_OK && out == AO_OUT_DELIVERED)
+				remember_settled(run, &ev);
 		}
 		ao_event_free(&ev);
 	}
@@ -489,7 +631,8 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 	size_t attempted = 0;
 	int r = AO_OK, round, held;
 
-	if (!all && run->cfg.spread > 0 && any_due(sp, &fresh) && fresh) {
+	if (!all && !run->cfg.relay && run->cfg.spread > 0 &&
+	    any_due(sp, &fresh) && fresh) {
 		/* hosts that lock the same person together do not ask
 		 * together: the later ones find it filed (one request less
 		 * per state) */
@@ -510,11 +653,14 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 			    "the queue after us");
 			break;
 		}
-		held = ao_deliver_held(sp, all);
-		if (held == AO_OK)
-			r = pass(run, sp, all && round == 0, &attempted, &stop);
-		else
+		/* a relay host forwards to the collector, which files */
+		held = run->cfg.relay ? AO_OK : ao_deliver_held(sp, all);
+		if (held != AO_OK)
 			r = all ? held : AO_OK;
+		else if (run->cfg.relay)
+			r = ao_forward_pass(run, sp, all && round == 0, &stop);
+		else
+			r = pass(run, sp, all && round == 0, &attempted, &stop);
 		ao_spool_unlock(sp);
 		if (held != AO_OK || stop || !any_due(sp, NULL))
 			break;

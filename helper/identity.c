@@ -62,6 +62,12 @@ is_email(const char *s, size_t n)
 	    n - (size_t)(at - s) - 1);
 }
 
+bool
+ao_email_ok(const char *s)
+{
+	return s != NULL && is_email(s, strlen(s));
+}
+
 int
 ao_gecos_email(const char *gecos, char *out, size_t outsz)
 {

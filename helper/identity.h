@@ -25,6 +25,9 @@
 /* Room for an e-mail address and its NUL (RFC 5321 allows 254). */
 #define AO_EMAIL_MAX 320
 
+/* Is s a plausible e-mail address, local@domain.tld? */
+bool ao_email_ok(const char *s);
+
 /* GECOS subfields, as chfn names them: f, r, w, h, and o (the rest). */
 #define AO_GECOS_FULLNAME 0x01u
 #define AO_GECOS_ROOM     0x02u

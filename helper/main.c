@@ -27,6 +27,7 @@ static const struct {
 	{ "revoke", cmd_revoke },
 	{ "status", cmd_status },
 	{ "check", cmd_check },
+	{ "ingest", cmd_ingest },
 };
 
 static void
@@ -54,6 +55,11 @@ usage(FILE *f)
 	    "events\n"
 	    "  check                           check config, permissions, "
 	    "token and API\n"
+	    "                                  (a relay host: its certificate "
+	    "and the collector)\n"
+	    "  ingest                          a fleet relay's collector: "
+	    "events from rsyslog\n"
+	    "                                  (omprog) into the spool\n"
 	    "\n"
 	    "options:\n"
 	    "  -c FILE    config file (default " AO_DEFAULT_CONFIG ")\n"

@@ -32,12 +32,10 @@ ao_event_init(struct ao_event_rec *ev)
 }
 
 void
-ao_event_free(struct ao_event_rec *ev)
+ao_event_states_free(struct ao_event_rec *ev)
 {
 	size_t i;
 
-	if (ev == NULL)
-		return;
 	for (i = 0; i < ev->nstates; i++) {
 		struct ao_ev_state *s = &ev->states[i];
 
@@ -50,6 +48,17 @@ ao_event_free(struct ao_event_rec *ev)
 		free(s->error);
 	}
 	free(ev->states);
+	ev->states = NULL;
+	ev->nstates = 0;
+	ev->listed = false;
+}
+
+void
+ao_event_free(struct ao_event_rec *ev)
+{
+	if (ev == NULL)
+		return;
+	ao_event_states_free(ev);
 	free(ev->user);
 	free(ev->event);
 	free(ev->episode);
@@ -57,6 +66,8 @@ ao_event_free(struct ao_event_rec *ev)
 	free(ev->email_source);
 	free(ev->email_unconfirmed);
 	free(ev->host);
+	free(ev->via);
+	free(ev->covered_by);
 	free(ev->service);
 	free(ev->rhost);
 	free(ev->person_id);

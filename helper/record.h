@@ -70,11 +70,25 @@ struct ao_event_rec {
 	struct ao_ev_state *states;
 	size_t nstates;
 	char *error;              /* last problem, for `status` */
+	long long listed_at;      /* when the states were listed (0: not) */
+	/* fleet relay (relay.h); all optional in the record */
+	long long forwarded;      /* a relay host: when the collector
+	                           * acknowledged it (0: not forwarded) */
+	long long received;       /* a collector: when ingest took it from a
+	                           * relay host (0: an event of this host) */
+	char *via;                /* a collector: the sender's address as
+	                           * rsyslog gave it; may be NULL */
+	char *covered_by;         /* id of the event whose revocations covered
+	                           * this one (another host reported the same
+	                           * person first); may be NULL */
 };
 
 /* Set the strings to "" and the numbers to their neutral values. */
 int ao_event_init(struct ao_event_rec *ev);
 void ao_event_free(struct ao_event_rec *ev);
+
+/* Forget the states (not listed any more). */
+void ao_event_states_free(struct ao_event_rec *ev);
 
 /* Replace *dst with a copy of s (NULL stays NULL).  AO_OK/AO_ERR_NOMEM. */
 int ao_set(char **dst, const char *s);

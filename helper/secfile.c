@@ -19,6 +19,7 @@ kind_name(enum ao_file_kind kind)
 	case AO_FILE_TOKEN:  return "token file";
 	case AO_FILE_CA:     return "CA file";
 	case AO_FILE_SYSTEM: return "system file";
+	case AO_FILE_KEY:    return "private key";
 	}
 	return "file";
 }
@@ -46,19 +47,19 @@ check_stat(const char *path, const struct stat *st, enum ao_file_kind kind,
 		    "fix: chmod go-w %s", what, path, mode, path);
 		return AO_ERR_PERM;
 	}
-	if (kind != AO_FILE_TOKEN)
+	if (kind != AO_FILE_TOKEN && kind != AO_FILE_KEY)
 		return AO_OK;
 	if (mode & S_IROTH) {
-		ao_err("token file %s is readable by everyone (mode %04o); "
+		ao_err("%s %s is readable by everyone (mode %04o); "
 		    "fix: chmod 0640 %s (owner root, group of the service user)",
-		    path, mode, path);
+		    what, path, mode, path);
 		return AO_ERR_PERM;
 	}
 	if ((mode & S_IRGRP) && (service_gid == (gid_t)-1 ||
 	    st->st_gid != service_gid)) {
-		ao_err("token file %s is readable by group %lu, which is not "
+		ao_err("%s %s is readable by group %lu, which is not "
 		    "the service user's group; fix: chgrp <service user's group> "
-		    "%s, or chmod 0600 %s", path, (unsigned long)st->st_gid,
+		    "%s, or chmod 0600 %s", what, path, (unsigned long)st->st_gid,
 		    path, path);
 		return AO_ERR_PERM;
 	}

@@ -1,5 +1,5 @@
 /*
- * Files that hold trust: the config and the API token.
+ * Files that hold trust: the config, the API token, a relay host's key.
  *
  * Invariants: a file is checked on the descriptor that is then read
  * (open O_NOFOLLOW|O_CLOEXEC, fstat, checks, read the same fd); a file that
@@ -20,6 +20,7 @@ enum ao_file_kind {
 	AO_FILE_CA,     /* any owner, not group/world-writable */
 	AO_FILE_SYSTEM, /* a system file we trust (login.defs): owner root,
 	                   not group/world-writable */
+	AO_FILE_KEY,    /* a relay host's TLS key: as TOKEN */
 };
 
 #define AO_SECRET_MAX 4096

@@ -65,6 +65,34 @@ out:
 	return r;
 }
 
+/*
+ * A relay host holds no token: its secret is the key of its client
+ * certificate, which librelp reads by name after the drop.  Checked here,
+ * as started, like the token: not readable by others.
+ */
+static int
+check_relay_files(struct ao_session *s)
+{
+	const struct ao_config *c = &s->cfg;
+	int fd, r;
+
+	if (!c->relay_tls)
+		return AO_OK;
+	if ((r = ao_file_open_checked(c->relay_key_file, AO_FILE_KEY,
+	    s->have_svc ? s->svc_gid : (gid_t)-1, &fd)) != AO_OK)
+		return r;
+	close(fd);
+	if ((r = ao_file_open_checked(c->relay_cert_file, AO_FILE_CA, 0,
+	    &fd)) != AO_OK)
+		return r;
+	close(fd);
+	if ((r = ao_file_open_checked(c->relay_ca_file, AO_FILE_CA, 0,
+	    &fd)) != AO_OK)
+		return r;
+	close(fd);
+	return AO_OK;
+}
+
 int
 ao_session_open(struct ao_session *s, const char *config_path, unsigned flags)
 {
@@ -87,7 +115,9 @@ ao_session_open(struct ao_session *s, const char *config_path, unsigned flags)
 		s->svc_gid = pw->pw_gid;
 		s->have_svc = true;
 	}
-	return (flags & AO_SESSION_API) ? open_api(s) : AO_OK;
+	if (!(flags & AO_SESSION_API))
+		return AO_OK;
+	return s->cfg.relay ? check_relay_files(s) : open_api(s);
 }
 
 int

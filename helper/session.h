@@ -26,7 +26,9 @@
 #include "config.h"
 #include "http.h"
 
-#define AO_SESSION_API  0x1   /* read the token, make the HTTP client */
+#define AO_SESSION_API  0x1   /* read the token, make the HTTP client; on
+                               * a relay host (cfg.relay), check the
+                               * client certificate's files instead */
 #define AO_SESSION_DIRS 0x2   /* make the spool and state directories */
 
 struct ao_session {

@@ -57,6 +57,17 @@ event_obj(const struct ao_event_rec *ev)
 	bad |= json_object_object_add(o, "listed",
 	    json_object_new_boolean(ev->listed));
 	bad |= add_str(o, "error", ev->error);
+	/* optional: only where they mean something */
+	if (ev->listed_at > 0)
+		bad |= add_int(o, "listed_at", ev->listed_at);
+	if (ev->forwarded > 0)
+		bad |= add_int(o, "forwarded", ev->forwarded);
+	if (ev->received > 0)
+		bad |= add_int(o, "received", ev->received);
+	if (ev->via != NULL)
+		bad |= add_str(o, "via", ev->via);
+	if (ev->covered_by != NULL)
+		bad |= add_str(o, "covered_by", ev->covered_by);
 	if ((arr = json_object_new_array()) == NULL ||
 	    json_object_object_add(o, "states", arr) != 0) {
 		json_object_put(arr);
@@ -160,6 +171,15 @@ load_int(json_object *o, const char *k, long long *dst)
 	return AO_OK;
 }
 
+/* Optional integer field: 0 when absent. */
+static int
+load_int_opt(json_object *o, const char *k, long long *dst)
+{
+	*dst = 0;
+	return json_object_object_get_ex(o, k, NULL) ? load_int(o, k, dst) :
+	    AO_OK;
+}
+
 static int
 load_state(json_object *so, struct ao_ev_state *s)
 {
@@ -229,9 +249,17 @@ ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev)
 	    (r = load_int(o, "created", &ev->created)) ||
 	    (r = load_int(o, "next_attempt", &ev->next_attempt)) ||
 	    (r = load_int(o, "last_attempt", &ev->last_attempt)) ||
-	    (r = load_int(o, "attempts", &attempts)))
+	    (r = load_int(o, "attempts", &attempts)) ||
+	    (r = load_int_opt(o, "listed_at", &ev->listed_at)) ||
+	    (r = load_int_opt(o, "forwarded", &ev->forwarded)) ||
+	    (r = load_int_opt(o, "received", &ev->received)) ||
+	    (r = load_str(o, "via", &ev->via, true)) ||
+	    (r = load_str(o, "covered_by", &ev->covered_by, true)))
 		goto out;
 	r = AO_ERR_DATA;
+	if (ev->covered_by != NULL && (strlen(ev->covered_by) != 32 ||
+	    strspn(ev->covered_by, "0123456789abcdef") != 32))
+		goto out;
 	if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32 ||
 	    ao_event_parse(ev->event, &evk) != AO_OK)
 		goto out;

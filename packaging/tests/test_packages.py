@@ -50,6 +50,8 @@ DEB_EXPECT = {
     "/usr/lib/sysusers.d/accessowl.conf": ("-rw-r--r--", "root", "root"),
     "/usr/lib/tmpfiles.d/accessowl.conf": ("-rw-r--r--", "root", "root"),
     "/usr/share/pam-configs/accessowl": ("-rw-r--r--", "root", "root"),
+    "/usr/share/accessowl/rsyslog/accessowl-collector.conf":
+        ("-rw-r--r--", "root", "root"),
     "/usr/share/man/man8/pam_accessowl.8.gz": ("-rw-r--r--", "root", "root"),
     "/usr/share/man/man8/accessowl-helper.8.gz": ("-rw-r--r--", "root", "root"),
     "/usr/share/man/man5/accessowl.conf.5.gz": ("-rw-r--r--", "root", "root"),
@@ -67,6 +69,8 @@ RPM_EXPECT = {
     "/usr/sbin/accessowl-helper": ("-rwxr-xr-x", "root", "root"),
     "/usr/lib/sysusers.d/accessowl.conf": ("-rw-r--r--", "root", "root"),
     "/usr/lib/tmpfiles.d/accessowl.conf": ("-rw-r--r--", "root", "root"),
+    "/usr/share/accessowl/rsyslog/accessowl-collector.conf":
+        ("-rw-r--r--", "root", "root"),
     "/var/spool/accessowl": ("drwx------", "accessowl", "accessowl"),
     "/var/lib/accessowl": ("drwx------", "accessowl", "accessowl"),
 }

@@ -76,9 +76,66 @@ sample_is_defaults(void **state)
 	assert_string_equal(c.spool_dir, d.spool_dir);
 	assert_string_equal(c.state_dir, d.state_dir);
 	assert_string_equal(c.user, d.user);
+	/* the relay group is shown commented out: a plain host files */
+	assert_false(c.relay);
+	assert_int_equal(c.relay_tls, d.relay_tls);
+	assert_int_equal(c.relay_timeout, d.relay_timeout);
+	assert_int_equal(c.collector_hosts.n, 0);
 	ao_config_free(&c);
 	ao_config_free(&d);
 	free(text);
+}
+
+/* A relay host: the relay group and no api group. */
+static void
+relay(void **state)
+{
+	static const struct { const char *text, *host, *port; } ok[] = {
+		{ "relay: { url = \"relp://collector.example:2514\";\n"
+		  "  ca_file = \"/c/ca.pem\"; cert_file = \"/c/h.pem\";\n"
+		  "  key_file = \"/c/h.key\"; timeout = 7; };",
+		  "collector.example", "2514" },
+		{ "relay: { url = \"relp://c.example\"; tls = false; };",
+		  "c.example", "2514" },
+		{ "relay: { url = \"relp://[::1]:10514\"; tls = false; };",
+		  "::1", "10514" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct ao_config c;
+		char err[512];
+
+		if (parse(ok[i].text, &c, err, sizeof(err)) != AO_OK)
+			fail_msg("case %zu refused: %s", i, err);
+		assert_true(c.relay);
+		assert_string_equal(c.relay_host, ok[i].host);
+		assert_string_equal(c.relay_port, ok[i].port);
+		if (i == 0) {
+			assert_true(c.relay_tls); /* the default */
+			assert_int_equal(c.relay_timeout, 7);
+			assert_string_equal(c.relay_key_file, "/c/h.key");
+		} else {
+			assert_false(c.relay_tls);
+		}
+		ao_config_free(&c);
+	}
+}
+
+static void
+collector(void **state)
+{
+	struct ao_config c;
+	char err[512];
+
+	(void)state;
+	assert_int_equal(parse("collector: { hosts = [ \"*.prod.example\", "
+	    "\"bastion\" ]; };", &c, err, sizeof(err)), AO_OK);
+	assert_false(c.relay);
+	assert_int_equal(c.collector_hosts.n, 2);
+	assert_string_equal(c.collector_hosts.v[0], "*.prod.example");
+	ao_config_free(&c);
 }
 
 static void
@@ -158,6 +215,29 @@ errors_table(void **state)
 		{ "identity: { map = ( \"a\" ); };", "entry 1 must be" },
 		{ "api: { url = ; };", "test.conf:1: syntax error" },
 		{ "@include \"/etc/passwd\"\n", "@include is not supported" },
+		{ "api: { timeout = 3; };\nrelay: { url = \"relp://c.example\"; "
+		  "tls = false; };", "test.conf:1: a relay host forwards its "
+		  "events to the collector, which alone holds the token" },
+		{ "relay: { url = \"tcp://c.example:2514\"; tls = false; };",
+		  "relay.url must look like \"relp://collector.example:2514\"" },
+		{ "relay: { url = \"relp://c.example:0\"; tls = false; };",
+		  "the port must be a number from 1 to 65535" },
+		{ "relay: { url = \"relp://c.example:x\"; tls = false; };",
+		  "the port must be" },
+		{ "relay: { url = \"relp://\"; tls = false; };", "has no host name" },
+		{ "relay: { url = \"relp://c.example/x\"; tls = false; };",
+		  "without path" },
+		{ "relay: { url = \"relp://[::1\"; tls = false; };", "without ']'" },
+		{ "relay: { url = \"relp://c.example\"; };",
+		  "relay.tls = true (the default) needs relay.ca_file" },
+		{ "relay: { url = \"relp://c.example\"; ca_file = \"/ca\"; "
+		  "cert_file = \"/c\"; key_file = \"k\"; };", "each an absolute path" },
+		{ "relay: { url = \"relp://c.example\"; tls = false; "
+		  "ca_file = \"ca\"; };", "must be absolute paths or \"\"" },
+		{ "relay: { url = \"relp://c.example\"; tls = false; timeout = 0; };",
+		  "relay.timeout = 0 is out of range" },
+		{ "relay: { token_file = \"/t\"; };", "unknown key 'relay.token_file'" },
+		{ "collector: { hosts = [ \"a b\" ]; };", "collector.hosts: \"a b\"" },
 	};
 	size_t i;
 
@@ -182,6 +262,8 @@ main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(sample_is_defaults),
 		cmocka_unit_test(full),
+		cmocka_unit_test(relay),
+		cmocka_unit_test(collector),
 		cmocka_unit_test(errors_table),
 	};
 

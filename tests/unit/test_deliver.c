@@ -2,7 +2,8 @@
  * The delivery engine (deliver.c) driven directly, against scripted
  * answers (stub_http.c) and a real spool in a temporary directory:
  * keys on disk before the first POST, resumption after a lost answer,
- * the pending check, parking, the 429 hold.
+ * the pending check, parking, the 429 hold, covering another report of
+ * the same person.
  *
  * The spool refuses root: run as root (as CI does), the test first drops
  * to nobody for good.
@@ -309,6 +310,71 @@ rate_limit_holds_the_host(void **state)
 	ao_event_free(&ev);
 }
 
+/* Put ev back in the queue as if it had happened at `created`. */
+static void
+happened_at(struct world *w, struct ao_event_rec *ev, long long created)
+{
+	char old[128];
+
+	ao_event_filename(ev, old, sizeof(old));
+	ev->created = created;
+	assert_int_equal(ao_spool_put(&w->sp, AO_Q_QUEUE, ev), AO_OK);
+	assert_int_equal(unlinkat(w->sp.fd[AO_Q_QUEUE], old, 0), 0);
+}
+
+/*
+ * Another report of the same person (another host's, on a collector) that
+ * happened before the states were listed for a delivered event is covered
+ * by it, with no request; one that happened after is delivered as usual.
+ */
+static void
+earlier_report_is_covered(void **state)
+{
+	static const struct stub_reply replies[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
+		R(201, CREATED),
+		/* the later report: listed again */
+		R(200, USER), R(200, STATES), R(200, NONE), R(409, "{}"),
+		R(409, "{}"),
+	};
+	struct world *w = *state;
+	struct ao_event_rec e1, e2, e3, got;
+	long long now = (long long)time(NULL);
+	char name[128];
+
+	queued(w, "locked", &e1);
+	happened_at(w, &e1, now - 10);
+	queued(w, "deleted", &e2);
+	assert_int_equal(ao_set(&e2.host, "web07"), AO_OK);
+	e2.received = now - 2;
+	happened_at(w, &e2, now - 5);
+	queued(w, "expired", &e3);
+	happened_at(w, &e3, now + 100);
+	stub_http_script(replies, 10);
+	assert_int_equal(ao_deliver_run(&w->s, &w->sp, true), AO_OK);
+	assert_int_equal(stub_http_count(), 10);
+	assert_int_equal(count(w, AO_Q_DONE), 3);
+	ao_event_filename(&e2, name, sizeof(name));
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	assert_non_null(got.covered_by);
+	assert_string_equal(got.covered_by, e1.id);
+	assert_true(got.listed);
+	assert_int_equal(got.nstates, 2);
+	assert_int_equal(got.states[0].status, AO_ST_COVERED);
+	assert_string_equal(got.states[0].revocation_id, "r1");
+	assert_string_equal(got.states[1].key, "ao2-s2");
+	assert_string_equal(got.person_id, "u1");
+	ao_event_free(&got);
+	ao_event_filename(&e3, name, sizeof(name));
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	assert_null(got.covered_by);
+	assert_int_equal(got.states[0].status, AO_ST_EARLIER);
+	ao_event_free(&got);
+	ao_event_free(&e1);
+	ao_event_free(&e2);
+	ao_event_free(&e3);
+}
+
 int
 main(void)
 {
@@ -325,6 +391,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(rate_limit_holds_the_host, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(earlier_report_is_covered,
+		    setup, teardown),
 	};
 	gid_t nobody = 65534;
 

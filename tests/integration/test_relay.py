@@ -1,0 +1,342 @@
+"""Fleet relay: hosts without the token forward their events over RELP to
+a real rsyslogd on loopback (the shipped collector config), whose omprog
+action runs `ingest`; only the collector holds the token and files.
+
+See relayworld.py for the collector and the relay hosts.
+"""
+import collections
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import need_root
+from harness import HELPER
+from pamwrap import wait_for
+from relayworld import DOMAIN, Collector, RelayCerts, RelayHost
+from worlds import people, person_states
+
+NAMES = [f"web{i:02d}.{DOMAIN}" for i in range(20)]
+PEOPLE = ["alice", "p0", "p1", "p2", "p3", "p4"]
+STATES = 2
+COLLECTOR_CFG = f'collector: {{ hosts = [ "*.{DOMAIN}" ]; }};'
+
+
+@pytest.fixture(scope="module")
+def relay_certs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("relay-certs")
+    os.chmod(d, 0o711)
+    p = d
+    while str(p) != "/":  # the service user reads the certificates
+        os.chmod(p, os.stat(p).st_mode | 0o011)
+        p = p.parent
+    return RelayCerts(d, NAMES)
+
+
+def status(who):
+    p = who.run("status", "--json")
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def queued(who):
+    return [e for e in status(who) if e["queue"] in ("queued", "parked")]
+
+
+def spool_events(env):
+    q = env.spool / "queue"
+    d = env.spool / "done"
+    return (len(list(q.glob("*.json"))) if q.exists() else 0) + \
+        (len(list(d.glob("*.json"))) if d.exists() else 0)
+
+
+def collector_env(env, fake, spread=2):
+    return env(fake, identity='email_domain = "example.com";', spread=spread,
+               extra=COLLECTOR_CFG)
+
+
+def enqueue_all(hosts, first):
+    """Each host deletes alice and one other person; its own deliverer
+    (started by enqueue) forwards at once."""
+    procs = []
+    for i, h in enumerate(hosts, first):
+        procs.append(h.popen("enqueue", "--user", "alice", "--event",
+                             "deleted"))
+        procs.append(h.popen("enqueue", "--user", f"p{i % 5}", "--event",
+                             "deleted"))
+    for p in procs:
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+
+
+def forwarded(h):
+    st = status(h)
+    return len(st) == 2 and all(e["queue"] == "forwarded" for e in st)
+
+
+def test_twenty_hosts_through_a_collector_killed_mid_stream(
+        fake, env, relay_certs, service_tmp):
+    need_root()
+    f = fake(people(*PEOPLE, active=STATES))
+    cenv = collector_env(env, f)
+    col = Collector(service_tmp, relay_certs, cenv)
+    hosts = [RelayHost(service_tmp, relay_certs, n, col.port) for n in NAMES]
+    col.start()
+    try:
+        # 1. five hosts report; ingest takes their events into the spool
+        enqueue_all(hosts[:5], 0)
+        assert wait_for(lambda: spool_events(cenv) >= 10, timeout=60), \
+            col.log()
+        assert all(forwarded(h) for h in hosts[:5])
+        # 2. ingest hangs: rsyslogd still acknowledges (into its disk
+        # queue) what ten more hosts send
+        [pid] = col.ingests()
+        os.kill(pid, signal.SIGSTOP)
+        taken = spool_events(cenv)
+        enqueue_all(hosts[5:15], 5)
+        assert wait_for(lambda: all(forwarded(h) for h in hosts[5:15]),
+                        timeout=60)
+        assert spool_events(cenv) == taken  # only in rsyslog's queue
+        # 3. SIGKILL rsyslogd and ingest: what rsyslogd acknowledged must
+        # survive; the last five hosts report while it is down
+        col.kill()
+        enqueue_all(hosts[15:], 15)
+        for h in hosts[15:]:
+            st = status(h)
+            assert [e["queue"] for e in st] == ["queued"] * 2, st
+            assert all("not acknowledged" in e["error"] for e in st), st
+        # 4. the collector comes back; the hosts' timer runs deliver
+        col.start()
+
+        def hosts_drained():
+            for h in hosts[15:]:
+                if queued(h):
+                    h.run("deliver", "--now")
+            return not any(queued(h) for h in hosts)
+        assert wait_for(hosts_drained, timeout=120, step=1)
+        assert wait_for(lambda: spool_events(cenv) == 40, timeout=60), \
+            (spool_events(cenv), col.log())
+
+        # 5. the collector files what it has (its deliverer was started
+        # by ingest; its timer would retry what failed)
+        def collector_done():
+            st = status(cenv)
+            if any(e["queue"] != "delivered" for e in st):
+                cenv.run("deliver", "--now")
+                return False
+            return True
+        assert wait_for(collector_done, timeout=120, step=1)
+    finally:
+        col.stop()
+
+    # every access state revoked exactly once
+    want = {s for p in PEOPLE for s in person_states(p, STATES)}
+    per_state = collections.Counter(r["access_state_id"]
+                                     for r in f.revocations())
+    assert set(per_state) == want
+    assert set(per_state.values()) == {1}, per_state
+    # each host's event kept once, whatever rsyslog handed over again
+    st = status(cenv)
+    assert len(st) == 40
+    assert len({(e["host"], e["id"]) for e in st}) == 40
+    assert collections.Counter(e["host"] for e in st) == \
+        {n: 2 for n in NAMES}
+    assert all(e["received"] > 0 and e["via"] == "127.0.0.1" for e in st)
+    # the collector's status names every host that reported
+    text = cenv.run("status").stdout
+    assert "REPORTING HOST" in text
+    for n in NAMES:
+        assert n in text
+    # no event left on any host, and no token anywhere on them
+    for h in hosts:
+        assert not queued(h)
+        for path in h.dir.rglob("*"):
+            if path.is_file():
+                assert cenv.token not in path.read_text(errors="replace"), path
+        assert "api" not in h.config_path.read_text()
+    # the budget: a person's states are looked up again only for events
+    # that happened after the last lookup (here three waves of reports);
+    # one lookup (3 requests) per event would be 120 requests plus the 12
+    # POSTs (measured: about 60)
+    reqs = f.requests()
+    print(f"relay: {len(reqs)} API requests for 40 events, 6 people, "
+          f"{len(want)} states")
+    assert len(reqs) <= 80
+
+
+def ingest_proc(cenv):
+    p = subprocess.Popen([HELPER, "-c", str(cenv.config_path), "ingest"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, bufsize=1)
+    assert p.stdout.readline() == "OK\n"
+    return p
+
+
+def ask(p, line):
+    p.stdin.write(line + "\n")
+    p.stdin.flush()
+    return p.stdout.readline().rstrip("\n")
+
+
+def event(host=f"web01.{DOMAIN}", user="alice", id_="a" * 32, **kw):
+    ev = {"accessowl": 1, "id": id_, "host": host, "user": user,
+          "uid": 1001, "event": "locked", "email": f"{user}@example.com",
+          "email_source": "email_domain", "created": int(time.time()),
+          "service": "sshd", "rhost": "192.0.2.1"}
+    ev.update(kw)
+    return json.dumps(ev, separators=(",", ":"))
+
+
+def rawmsg(js, host=f"web01.{DOMAIN}"):
+    return f"<85>1 2026-11-27T09:00:00Z {host} accessowl - event - {js}"
+
+
+def test_ingest_keeps_each_event_once_and_never_stalls(fake, env):
+    f = fake(people("alice", "bob"))
+    cenv = collector_env(env, f)
+    p = ingest_proc(cenv)
+    ev = event()
+    # %rawmsg% and %fromhost-ip% %msg% templates both work
+    assert ask(p, rawmsg(ev)) == "OK"
+    assert ask(p, "127.0.0.1 " + ev) == "OK"          # sent again: kept once
+    assert ask(p, "198.51.100.7 " + event(id_="b" * 32, user="bob")) == "OK"
+    # malformed: an error answer once, OK when rsyslog sends it again
+    bad = "not json at all {"
+    ans = ask(p, bad)
+    assert ans.startswith("ERROR: refused"), ans
+    assert ask(p, bad) == "OK"
+    # more refusals within the minute are logged and answered OK: a host
+    # sending garbage cannot hold up the others
+    assert ask(p, event(host="evil.example.org", id_="c" * 32)) == "OK"
+    assert ask(p, event(email="not-an-address", id_="d" * 32)) == "OK"
+    assert ask(p, event(event="rooted", id_="e" * 32)) == "OK"
+    assert ask(p, "x" * 20000 + event(id_="f" * 32)) == "OK"
+    assert ask(p, event(uid=2 ** 40, id_="1" * 32)) == "OK"
+    # another host replaying web01's event id: refused, web01's kept
+    assert ask(p, event(host=f"web02.{DOMAIN}", created=json.loads(ev)
+                        ["created"])) == "OK"
+    # and the pipeline still flows
+    assert ask(p, event(id_="2" * 32, user="bob", host=f"web03.{DOMAIN}")) \
+        == "OK"
+    p.stdin.close()
+    err = p.stderr.read()
+    assert p.wait(30) == 0, err
+    st = status(cenv)
+    got = sorted((e["host"], e["id"], e["user"]) for e in st)
+    assert got == [(f"web01.{DOMAIN}", "a" * 32, "alice"),
+                   (f"web01.{DOMAIN}", "b" * 32, "bob"),
+                   (f"web03.{DOMAIN}", "2" * 32, "bob")], got
+    vias = {e["id"]: e.get("via") for e in st}
+    assert vias["b" * 32] == "198.51.100.7"
+    # every refusal said why
+    for why in ("not one JSON object",
+                "evil.example.org is not in collector.hosts",
+                "\"email\" is not an e-mail address",
+                "\"event\" is not one of",
+                "longer than 8192 bytes",
+                "\"uid\" is missing or out of range",
+                "a replay or a forgery"):
+        assert why in err, (why, err)
+
+
+def test_collector_refuses_a_host_without_its_ca_and_hosts_check_its_name(
+        fake, env, relay_certs, service_tmp):
+    need_root()
+    f = fake(people("alice"))
+    cenv = collector_env(env, f)
+    col = Collector(service_tmp, relay_certs, cenv)
+    rogue = RelayHost(service_tmp, relay_certs, f"rogue.{DOMAIN}", col.port,
+                      cert="rogue")
+    # the collector's certificate names localhost, not 127.0.0.1
+    wrong_name = RelayHost(service_tmp, relay_certs, NAMES[0], col.port,
+                           url=f"relp://127.0.0.1:{col.port}")
+    col.start()
+    try:
+        for h in (rogue, wrong_name):
+            p = h.run("enqueue", "--user", "alice", "--event", "deleted")
+            assert p.returncode == 0, p.stderr
+            # the deliverer enqueue started tried, and failed
+            assert wait_for(lambda: status(h)[0]["attempts"] >= 1,
+                            timeout=30)
+            [e] = status(h)
+            assert e["queue"] == "queued"
+            assert "not acknowledged" in e["error"]
+        c = wrong_name.run("check")
+        assert c.returncode != 0
+        assert "FAILED: the collector at relp://127.0.0.1" in c.stdout
+        time.sleep(1)
+        assert spool_events(cenv) == 0
+    finally:
+        col.stop()
+    assert f.requests() == []
+
+
+def test_check_and_revoke_on_a_relay_host(fake, env, relay_certs,
+                                          service_tmp):
+    need_root()
+    f = fake(people("alice"))
+    cenv = collector_env(env, f, spread=0)
+    col = Collector(service_tmp, relay_certs, cenv)
+    h = RelayHost(service_tmp, relay_certs, NAMES[1], col.port)
+    col.start()
+    try:
+        c = h.run("check")
+        assert c.returncode == 0, c.stdout + c.stderr
+        # a relay host cannot look at AccessOwl
+        d = h.run("revoke", "--user", "alice", "--dry-run")
+        assert d.returncode == 64
+        assert "run revoke --dry-run on the collector" in d.stderr
+        # by hand: queued and forwarded at once; the collector files it
+        r = h.run("revoke", "--user", "alice")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith("forwarded\tevent "), r.stdout
+        assert wait_for(lambda: len(f.revocations()) == STATES, timeout=60)
+    finally:
+        col.stop()
+    assert "ok: private key" in c.stdout
+    assert "proved its name and accepted this host's certificate" in c.stdout
+    assert "token" not in c.stdout
+    [e] = status(h)
+    assert (e["queue"], e["event"]) == ("forwarded", "manual")
+    # a manual revoke files with keys of its own, as on any host
+    for p in f.posts():
+        assert p["headers"]["idempotency-key"].startswith("ao1-" + e["id"])
+
+
+def test_a_world_readable_key_is_refused(relay_certs, service_tmp):
+    need_root()
+    h = RelayHost(service_tmp, relay_certs, NAMES[2], 9)
+    key = h.dir / "host.key"
+    os.chmod(key, 0o644)
+    p = h.run("check")
+    assert p.returncode == 77
+    assert "private key %s is readable by everyone" % key in p.stderr
+    p = h.run("deliver", "--now")
+    assert p.returncode == 77
+
+
+def test_tls_off_only_when_set_and_the_log_says_so(relay_certs, service_tmp):
+    need_root()
+    h = RelayHost(service_tmp, relay_certs, NAMES[3], 9)
+    text = h.config_path.read_text()
+    # the default is TLS: without the certificate's files it is refused
+    h.config_path.write_text(text.replace(
+        f'cert_file = "{relay_certs.d / (NAMES[3] + ".pem")}";', ""))
+    p = h.run("check")
+    assert p.returncode == 78
+    assert "relay.tls = true (the default) needs" in p.stderr
+    h.config_path.write_text(text.replace("timeout = 5;",
+                                          "timeout = 5; tls = false;"))
+    assert h.run("enqueue", "--user", "alice", "--event",
+                 "deleted").returncode == 0
+    # the deliverer enqueue started tries first
+    assert wait_for(lambda: status(h)[0]["attempts"] >= 1, timeout=30)
+    p = h.run("deliver", "--now")
+    assert p.returncode == 75
+    assert "relay.tls = false: events go to the collector localhost:9 in " \
+        "clear text" in p.stderr
+    [e] = status(h)
+    assert e["queue"] == "queued" and "not acknowledged" in e["error"]

@@ -23,6 +23,7 @@ def test_install_layout(tmp_path):
         "usr/share/man/man8/accessowl-helper.8": 0o644,
         "usr/share/man/man8/pam_accessowl.8": 0o644,
         "usr/share/man/man5/accessowl.conf.5": 0o644,
+        "usr/share/accessowl/rsyslog/accessowl-collector.conf": 0o644,
     }
     for unit in ("scan.service", "scan.path", "scan.timer",
                  "deliver.service", "deliver.path", "deliver.timer"):

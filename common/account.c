@@ -50,6 +50,25 @@ fnv1a(const char *s)
 	return h;
 }
 
+static bool
+expired(const struct spwd *sp, long today)
+{
+	return sp->sp_expire >= 0 && today >= sp->sp_expire;
+}
+
+static bool
+inactive(const struct spwd *sp, long today)
+{
+	return sp->sp_lstchg > 0 && sp->sp_max >= 0 && sp->sp_inact >= 0 &&
+	    today - sp->sp_lstchg > sp->sp_max + sp->sp_inact;
+}
+
+bool
+ao_account_unix_refuses(const struct spwd *sp, long today)
+{
+	return expired(sp, today) || inactive(sp, today);
+}
+
 void
 ao_account_inspect(const struct spwd *sp, long today,
     struct ao_account_status *st)
@@ -66,15 +85,14 @@ ao_account_inspect(const struct spwd *sp, long today,
 		    ao_event_name(st->event), (unsigned long long)fnv1a(h));
 		return;
 	}
-	if (sp->sp_expire >= 0 && today >= sp->sp_expire) {
+	if (expired(sp, today)) {
 		st->cond = AO_COND_EXPIRED;
 		st->event = AO_EV_EXPIRED;
 		snprintf(st->key, sizeof(st->key), "%s:%ld",
 		    ao_event_name(st->event), (long)sp->sp_expire);
 		return;
 	}
-	if (sp->sp_lstchg > 0 && sp->sp_max >= 0 && sp->sp_inact >= 0 &&
-	    today - sp->sp_lstchg > sp->sp_max + sp->sp_inact) {
+	if (inactive(sp, today)) {
 		st->cond = AO_COND_INACTIVE;
 		st->event = AO_EV_EXPIRED;
 		snprintf(st->key, sizeof(st->key), "inactive:%ld:%ld:%ld",

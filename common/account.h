@@ -48,6 +48,10 @@ bool ao_shadow_locked(const char *pwdp);
 void ao_account_inspect(const struct spwd *sp, long today,
     struct ao_account_status *st);
 
+/* Does pam_unix's account stage refuse it itself: expired, or the
+ * password expired past inactivity?  (Whatever the password field.) */
+bool ao_account_unix_refuses(const struct spwd *sp, long today);
+
 /* Is this login shell one that refuses logins (nologin, false)? */
 bool ao_shell_nologin(const char *shell);
 

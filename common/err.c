@@ -7,6 +7,7 @@ ao_strerror(int err)
 {
 	switch (err) {
 	case AO_OK:            return "success";
+	case AO_NOT_MANAGED:   return "not managed";
 	case AO_ERR_SYSTEM:    return "system error";
 	case AO_ERR_NOMEM:     return "out of memory";
 	case AO_ERR_USAGE:     return "usage error";
@@ -30,6 +31,8 @@ ao_exit_code(int err)
 	switch (err) {
 	case AO_OK:
 		return EX_OK;
+	case AO_NOT_MANAGED:
+		return AO_EXIT_NOT_MANAGED;
 	case AO_ERR_USAGE:
 		return EX_USAGE;
 	case AO_ERR_DATA:

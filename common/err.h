@@ -26,10 +26,19 @@ enum ao_err {
 	AO_ERR_TLS = -13,       /* certificate or TLS failure */
 };
 
+/*
+ * Not an error: `enqueue` leaves an account alone by policy
+ * (accounts.exclude, accounts.min_uid, the event turned off) and exits
+ * AO_EXIT_NOT_MANAGED, which tells the PAM module not to enforce.
+ */
+#define AO_NOT_MANAGED 1
+#define AO_EXIT_NOT_MANAGED 1
+
 /* Static text for a code; never NULL. */
 const char *ao_strerror(int err);
 
-/* The sysexits(3) status for a code: 0, 64, 65, 69, 75, 77 or 78. */
+/* The exit status for a code: 0, AO_EXIT_NOT_MANAGED, or sysexits(3)'s
+ * 64, 65, 69, 75, 77 or 78. */
 int ao_exit_code(int err);
 
 #endif

@@ -28,6 +28,7 @@ ao_modargs_parse(int argc, const char **argv, struct ao_modargs *o,
 	o->config = AO_CONFIG_PATH;
 	o->run_dir = AO_RUN_DIR;
 	o->debug = false;
+	o->enforce = false;
 	for (i = 0; i < argc; i++) {
 		if ((v = path_arg(argv[i], "helper")) != NULL)
 			o->helper = v;
@@ -37,6 +38,8 @@ ao_modargs_parse(int argc, const char **argv, struct ao_modargs *o,
 			o->run_dir = v;
 		else if (strcmp(argv[i], "debug") == 0)
 			o->debug = true;
+		else if (strcmp(argv[i], "enforce") == 0)
+			o->enforce = true;
 		else {
 			if (strncmp(argv[i], "state_dir=", 10) == 0)
 				snprintf(msg, sizeof(msg), "state_dir= is "

@@ -1,6 +1,7 @@
 /*
  * The PAM module's arguments, parsed apart from PAM so that they can be
- * tested: helper=PATH, config=PATH, run_dir=PATH (absolute), debug.  An
+ * tested: helper=PATH, config=PATH, run_dir=PATH (absolute), debug,
+ * enforce (refuse a locked account at the account stage).  An
  * argument not understood is reported (the module logs it at WARNING) and
  * otherwise ignored: a typo on a PAM line must never lock anyone out.
  */
@@ -25,6 +26,7 @@ struct ao_modargs {
 	const char *config;   /* passed on to the helper */
 	const char *run_dir;  /* the module's own records (root's) */
 	bool debug;
+	bool enforce;         /* refuse a locked, managed account */
 };
 
 /* Called once per argument not understood, with what to say about it. */

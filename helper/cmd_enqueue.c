@@ -224,6 +224,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		if (key[0] != '\0')
 			(void)ao_record_write(cfg->state_dir, "episodes", q.user,
 			    key);
+		r = AO_NOT_MANAGED; /* exit 1: the module does not enforce */
 		goto out;
 	}
 	ne.user = q.user;

@@ -5,7 +5,13 @@
  * Invariants — this code runs inside someone else's process (sshd, cron,
  * sudo, su), as root:
  * - It observes and never decides: every entry point returns PAM_IGNORE,
- *   whatever happens.
+ *   whatever happens.  The one exception is opt-in: with `enforce`, the
+ *   account hook refuses (PAM_PERM_DENIED) an account whose password is
+ *   locked ('!' before a real hash) once the helper has queued the event
+ *   and said the account is managed (not excluded by the administrator).
+ *   Everything else is let through: an unlocked or key-only account, a
+ *   faillock lockout (anyone can cause one), an entry that cannot be read,
+ *   a helper that fails or gives no answer in time.
  * - It links libpam and libc only, starts no threads, never calls exit(),
  *   leaves no signal handler behind (SIGCHLD is saved, set to SIG_DFL for
  *   the wait and restored), leaves no zombie and leaks no fd or memory.
@@ -55,6 +61,7 @@
 #include <security/pam_modules.h>
 
 #include "account.h"
+#include "err.h"
 #include "faillock.h"
 #include "modargs.h"
 #include "spawn.h"
@@ -152,15 +159,19 @@ out:
 }
 
 /*
- * One record per account: "<key> <state> <fine_at>\n".  state "queued":
- * the helper took episode key; "tried": it was started for key at the
- * file's mtime and failed; "fine" (key "-"): the account was seen neither
- * locked nor expired.  fine_at: when it was last seen fine after an
- * episode (milliseconds since the epoch, 0 if not since the records
- * began), which tells the helper that a lock with an old key is a new
- * episode (see `enqueue --fine-at`).
+ * One record per account: "<key> <state> <fine_at>\n".  state "managed":
+ * the helper took episode key (queued it, or had it already); "unmanaged":
+ * the helper said the account is not managed (accounts.exclude,
+ * accounts.min_uid, the event turned off): nothing queued, never refused;
+ * "queued": what versions before `enforce` wrote for both (no verdict);
+ * "tried": the helper was started for key at the file's mtime and failed;
+ * "fine" (key "-"): the account was seen neither locked nor expired.
+ * fine_at: when it was last seen fine after an episode (milliseconds since
+ * the epoch, 0 if not since the records began), which tells the helper
+ * that a lock with an old key is a new episode (see `enqueue --fine-at`).
  */
-enum rec_state { REC_NONE, REC_FINE, REC_TRIED, REC_QUEUED };
+enum rec_state { REC_NONE, REC_FINE, REC_TRIED, REC_QUEUED, REC_MANAGED,
+	REC_UNMANAGED };
 
 struct rec {
 	enum rec_state state;
@@ -183,7 +194,8 @@ now_ms(void)
 static void
 record_get(int dfd, const char *user, struct rec *rc)
 {
-	static const char *const names[] = { "", "fine", "tried", "queued" };
+	static const char *const names[] = { "", "fine", "tried", "queued",
+		"managed", "unmanaged" };
 	char buf[AO_EPISODE_KEY_MAX + 48], *sp1, *sp2, *end;
 	struct stat st;
 	ssize_t n;
@@ -352,8 +364,17 @@ item_str(pam_handle_t *pamh, int type)
 	return v;
 }
 
-static void
-observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
+/* What the helper said of the account, for `enforce`. */
+enum verdict { V_UNKNOWN, V_MANAGED, V_UNMANAGED };
+
+/*
+ * Look at the account and hand a locked or expired one to the helper.
+ * true only when it is to be refused: enforcing (the account hook with
+ * `enforce`), its password locked, and the helper's verdict "managed".
+ */
+static bool
+observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
+    bool account)
 {
 	struct ao_account_status st;
 	struct passwd pw, *pwp = NULL;
@@ -364,23 +385,26 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	struct argv av;
 	struct rec rc;
 	long long fine_at = 0;
+	enum verdict verdict = V_UNKNOWN;
+	bool enforcing, unix_refuses = false, refuse = false;
 	int status = 0, dfd = -1;
 
 	memset(&av, 0, sizeof(av));
 
 	parse_args(pamh, argc, argv, o);
+	enforcing = account && o->enforce;
 	user = item_str(pamh, PAM_USER);
 	if (user == NULL || !ao_username_ok(user)) {
 		DEBUG("%s: no user, or a name we do not manage", hook);
-		return;
+		return false;
 	}
 	if (geteuid() != 0) {
 		DEBUG("%s: not running as root: cannot read shadow for %s",
 		    hook, user);
-		return;
+		return false;
 	}
 	if ((buf = malloc(NSS_BUF)) == NULL)
-		return;
+		return false;
 	if (getpwnam_r(user, &pw, buf, NSS_BUF / 2, &pwp) != 0 || pwp == NULL ||
 	    pw.pw_uid == 0) {
 		DEBUG("%s: %s: no such account, or root", hook, user);
@@ -388,10 +412,15 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 	}
 	if (getspnam_r(user, &sp, buf + NSS_BUF / 2, NSS_BUF / 2, &spp) != 0 ||
 	    spp == NULL) {
+		/* an NSS hiccup must not lock anyone out: never refused */
+		if (enforcing)
+			pam_syslog(pamh, LOG_WARNING, "cannot read the shadow "
+			    "entry of %s: not checked, not refused", user);
 		DEBUG("%s: %s: no shadow entry", hook, user);
 		goto out;
 	}
 	ao_account_inspect(&sp, ao_today(), &st);
+	unix_refuses = ao_account_unix_refuses(&sp, ao_today());
 	explicit_bzero(buf, NSS_BUF); /* the password hash was in there */
 	if (st.cond == AO_COND_NONE) {
 		struct ao_faillock_conf fc;
@@ -417,10 +446,16 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 			fine_at = rc.fine_at;
 		} else if (strcmp(rc.key, st.key) != 0) {
 			/* another episode: whatever we knew is stale */
-		} else if (rc.state == REC_QUEUED) {
+		} else if (rc.state == REC_MANAGED ||
+		    rc.state == REC_UNMANAGED ||
+		    (rc.state == REC_QUEUED && !enforcing)) {
+			/* a record of an older version ("queued") says no
+			 * verdict: enforcing, the helper is asked again */
+			verdict = rc.state == REC_MANAGED ? V_MANAGED :
+			    rc.state == REC_UNMANAGED ? V_UNMANAGED : V_UNKNOWN;
 			DEBUG("%s: %s is %s; already handed over", hook, user,
 			    ao_event_name(st.event));
-			goto out;
+			goto decide;
 		} else if (rc.state == REC_TRIED) {
 			fine_at = rc.fine_at;
 			if (time(NULL) - rc.mtime < SPAWN_INTERVAL &&
@@ -428,7 +463,7 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 				DEBUG("%s: %s is %s; helper started less than "
 				    "%d s ago", hook, user, ao_event_name(st.event),
 				    SPAWN_INTERVAL);
-				goto out;
+				goto decide;
 			}
 		}
 		/* stamped first: a parallel login does not start another */
@@ -456,37 +491,66 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook)
 			goto out;
 	}
 	if (run_helper(pamh, o, av.v, &status) != 0)
-		goto out;
+		goto decide;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		verdict = V_MANAGED;
 		pam_syslog(pamh, LOG_INFO, "account %s is %s: handed to "
 		    "accessowl-helper", user, ao_event_name(st.event));
 		if (dfd >= 0)
-			record_put(dfd, user, st.key, "queued", 0);
+			record_put(dfd, user, st.key, "managed", 0);
+	} else if (WIFEXITED(status) &&
+	    WEXITSTATUS(status) == AO_EXIT_NOT_MANAGED) {
+		verdict = V_UNMANAGED;
+		DEBUG("%s: %s is %s, and not managed here (see the helper's "
+		    "log)", hook, user, ao_event_name(st.event));
+		if (dfd >= 0)
+			record_put(dfd, user, st.key, "unmanaged", 0);
 	} else
 		pam_syslog(pamh, LOG_WARNING, "account %s is %s, but "
 		    "accessowl-helper enqueue failed (%s %d); see its log",
 		    user, ao_event_name(st.event), WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+decide:
+	/* only a locked password: a faillock lockout is anyone's to cause,
+	 * and an expired account pam_unix refuses itself, with its own
+	 * answer (PAM_ACCT_EXPIRED), which stays the stack's */
+	if (enforcing && st.cond == AO_COND_LOCKED && !unix_refuses) {
+		refuse = verdict == V_MANAGED;
+		if (refuse)
+			pam_syslog(pamh, LOG_NOTICE, "account %s is locked (its "
+			    "password was locked: usermod -L, passwd -l): "
+			    "access refused (enforce)", user);
+		else if (verdict == V_UNKNOWN)
+			pam_syslog(pamh, LOG_ERR, "account %s is locked, but "
+			    "accessowl-helper did not say whether it is "
+			    "managed: not refused (see its log)", user);
+	}
 out:
 	if (dfd >= 0)
 		close(dfd);
 	explicit_bzero(buf, NSS_BUF);
 	free(buf);
+	return refuse;
 }
 
 AO_EXPORT int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	(void)flags;
-	observe(pamh, argc, argv, "account");
-	return PAM_IGNORE;
+	if (!observe(pamh, argc, argv, "account", true))
+		return PAM_IGNORE;
+	/* what pam_access and pam_listfile answer for an administrator's
+	 * "no": not an authentication failure, not an expiry */
+	if (!(flags & PAM_SILENT))
+		(void)pam_error(pamh, "Your account is locked; please contact "
+		    "your system administrator.");
+	return PAM_PERM_DENIED;
 }
 
 AO_EXPORT int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	(void)flags;
-	observe(pamh, argc, argv, "session");
+	(void)observe(pamh, argc, argv, "session", false);
 	return PAM_IGNORE;
 }
 

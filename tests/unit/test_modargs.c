@@ -28,24 +28,30 @@ table(void **state)
 		const char *helper, *config, *run_dir;
 		int debug, bad;
 		const char *says;       /* in what is reported, or NULL */
+		int enforce;
 	} cases[] = {
-		{ { NULL }, AO_HELPER_PATH, AO_CONFIG_PATH, AO_RUN_DIR, 0, 0, NULL },
+		{ { NULL }, AO_HELPER_PATH, AO_CONFIG_PATH, AO_RUN_DIR, 0, 0, NULL, 0 },
 		{ { "helper=/opt/h", "config=/c/a.conf", "run_dir=/run/x", "debug" },
-		    "/opt/h", "/c/a.conf", "/run/x", 1, 0, NULL },
+		    "/opt/h", "/c/a.conf", "/run/x", 1, 0, NULL, 0 },
+		/* opt-in, and only spelled exactly so */
+		{ { "enforce", NULL }, AO_HELPER_PATH, AO_CONFIG_PATH,
+		    AO_RUN_DIR, 0, 0, NULL, 1 },
+		{ { "enforce=yes", "Enforce", NULL }, AO_HELPER_PATH,
+		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 2, "'enforce=yes'", 0 },
 		/* paths must be absolute: relative ones are refused */
 		{ { "helper=h", "config=", "run_dir=/", NULL }, AO_HELPER_PATH,
-		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 3, "paths must be absolute" },
+		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 3, "paths must be absolute", 0 },
 		/* the former argument: obsolete, said so */
 		{ { "state_dir=/var/lib/accessowl", NULL }, AO_HELPER_PATH,
-		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 1, "state_dir= is obsolete" },
+		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 1, "state_dir= is obsolete", 0 },
 		/* a typo is reported, never fatal; control bytes defused */
 		{ { "degub", "helper\x1b[2J=/x", NULL }, AO_HELPER_PATH,
-		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 2, "'helper?[2J=/x'" },
+		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 2, "'helper?[2J=/x'", 0 },
 		/* the later one wins */
 		{ { "helper=/a", "helper=/b", NULL }, "/b", AO_CONFIG_PATH,
-		    AO_RUN_DIR, 0, 0, NULL },
+		    AO_RUN_DIR, 0, 0, NULL, 0 },
 		{ { "helperx=/a", "DEBUG", NULL }, AO_HELPER_PATH,
-		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 2, NULL },
+		    AO_CONFIG_PATH, AO_RUN_DIR, 0, 2, NULL, 0 },
 	};
 	size_t i;
 
@@ -69,6 +75,7 @@ table(void **state)
 		assert_string_equal(o.config, cases[i].config);
 		assert_string_equal(o.run_dir, cases[i].run_dir);
 		assert_int_equal(o.debug, cases[i].debug);
+		assert_int_equal(o.enforce, cases[i].enforce);
 		if (cases[i].says != NULL && strstr(said, cases[i].says) == NULL)
 			fail_msg("case %zu: \"%s\" lacks \"%s\"", i, said,
 			    cases[i].says);

@@ -47,7 +47,7 @@ HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/reason.c helper/api.c helper/session.c helper/record.c helper/person.c \
 	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
 	helper/spool.c helper/deliver.c helper/queue.c helper/wire.c helper/relay.c \
-	helper/forward.c helper/kick.c
+	helper/forward.c helper/kick.c helper/follow.c helper/counters.c helper/metrics.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
 	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/cmd_ingest.c \
 	helper/main.c

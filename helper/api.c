@@ -87,6 +87,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
 		if (r == AO_OK && resp->status == 429) {
 			long wait = resp->retry_after >= 0 ? resp->retry_after : 30;
 
+			api->rate_limited++;
 			if (++waits > api->max_waits || wait > api->max_wait) {
 				ao_warn("%s %s: rate limited by AccessOwl "
 				    "(Retry-After %ld s); will try later",
@@ -525,6 +526,38 @@ ao_api_file_revocation(struct ao_api *api, const char *state_id,
 	}
 	ao_http_resp_free(&resp);
 	return AO_OK;
+}
+
+int
+ao_api_get_revocation(struct ao_api *api, const char *id,
+    struct ao_revocation *out)
+{
+	struct ao_http_resp resp = { 0 };
+	char path[64 + AO_ID_MAX];
+	bool saved = api->missing_ok;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!ao_id_valid(id))
+		return AO_ERR_DATA;
+	snprintf(path, sizeof(path), "/api/v1/access_revocations/%s", id);
+	api->missing_ok = true;
+	r = api_call(api, "GET", path, NULL, NULL, &resp);
+	api->missing_ok = saved;
+	if (r == AO_ERR_REJECTED && (api->last_status == 404 ||
+	    api->last_status == 405))
+		return AO_ERR_NOTFOUND;
+	if (r != AO_OK)
+		return r;
+	r = ao_json_revocation(resp.body, resp.len, out);
+	ao_http_resp_free(&resp);
+	if (r == AO_OK && (strcmp(out->id, id) != 0 || out->status == NULL)) {
+		ao_err("GET %s: the answer is another revocation, or has no "
+		    "status", path);
+		ao_revocation_free(out);
+		r = AO_ERR_DATA;
+	}
+	return r;
 }
 
 int

@@ -26,6 +26,7 @@ struct ao_api {
 	long max_wait;           /* longest Retry-After we sleep, seconds */
 	long backoff_cap_ms;
 	unsigned requests;       /* sent this run (budget: 1,000/hour) */
+	unsigned rate_limited;   /* 429 answers this run */
 	long last_status;        /* HTTP status of the last answer, 0: none */
 	long retry_after;        /* the wait AccessOwl asked for when a call
 	                          * ended in AO_ERR_RATELIMIT, seconds */
@@ -92,6 +93,15 @@ int ao_api_pending_revocations(struct ao_api *api, const char *user_id,
  */
 const struct ao_revocation *ao_state_covered(const struct ao_states *states,
     size_t idx, const char *user_id, const struct ao_revocations *revs);
+
+/*
+ * One revocation as it stands now (GET /access_revocations/{id}): its
+ * status and, when rejected, the reason if AccessOwl gives one.
+ * AO_ERR_NOTFOUND when the server has no such revocation or no such
+ * endpoint (404, 405: not logged as an error).
+ */
+int ao_api_get_revocation(struct ao_api *api, const char *id,
+    struct ao_revocation *out);
 
 /* Sleep ms milliseconds (EINTR resumes): how the client paces itself. */
 void ao_sleep_ms(long ms);

@@ -349,7 +349,9 @@ revocation_obj(json_object *rec, struct ao_revocation *out)
 	    (r = get_opt_id(rec, "application_id", &out->application_id)) ||
 	    (r = get_opt_id(rec, "resource_id", &out->resource_id)) ||
 	    (r = get_opt_id(rec, "grantee_user_id", &out->grantee_user_id)) ||
-	    (r = get_ids(rec, "permission_ids", &out->perms)))
+	    (r = get_ids(rec, "permission_ids", &out->perms)) ||
+	    (r = dup_opt(&out->reject_reason, ao_json_str(rec,
+	    "reject_reason"))))
 		ao_revocation_free(out);
 	return r;
 }
@@ -472,6 +474,7 @@ ao_revocation_free(struct ao_revocation *r)
 	free(r->application_id);
 	free(r->resource_id);
 	free(r->grantee_user_id);
+	free(r->reject_reason);
 	ids_free(&r->perms);
 	memset(r, 0, sizeof(*r));
 }

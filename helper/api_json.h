@@ -72,6 +72,8 @@ struct ao_revocation {
 	char *resource_id;        /* NULL: application-wide */
 	char *grantee_user_id;    /* may be NULL */
 	struct ao_ids perms;      /* permission_ids (null: none) */
+	char *reject_reason;      /* why it was rejected, when AccessOwl
+	                           * says (reject_reason); may be NULL */
 };
 
 struct ao_revocations {

@@ -1,9 +1,13 @@
 /*
- * accessowl-helper status [--json]: queued, parked and delivered events per
- * account, with their reasons (a relay host: forwarded ones; a collector:
- * the hosts that reported them).  Reads the spool only; no network.
+ * accessowl-helper status [--json | --prometheus] [--output FILE]: queued,
+ * parked and delivered events per account, with their reasons and each
+ * revocation's status (a relay host: forwarded ones; a collector: the
+ * hosts that reported them), or metrics (metrics.h).  Reads the spool
+ * only; no network.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +21,14 @@
 #include "err.h"
 #include "spool_json.h"
 #include "log.h"
+#include "metrics.h"
 #include "out.h"
 #include "session.h"
 #include "spool.h"
 #include "text.h"
 #include "wire.h"
 
-struct entry {
-	struct ao_event_rec ev;
-	enum ao_queue q;
-};
+#define entry ao_spool_entry
 
 /* Where an event is, for people: a relay host's done/ is "forwarded". */
 static const char *
@@ -58,6 +60,41 @@ fmt_time(long long t, char *out, size_t n)
 		snprintf(out, n, "-");
 }
 
+/* One line per access state: application, what we did, the revocation
+ * and where it stands. */
+static void
+print_states(const struct ao_event_rec *ev)
+{
+	static const char *const did[] = {
+		[AO_ST_PENDING] = "not filed yet", [AO_ST_FILED] = "filed",
+		[AO_ST_EARLIER] = "filed earlier", [AO_ST_FAILED] = "refused",
+		[AO_ST_COVERED] = "filed elsewhere",
+	};
+	size_t i;
+
+	for (i = 0; i < ev->nstates; i++) {
+		const struct ao_ev_state *s = &ev->states[i];
+		char app[48], rid[80], st[40], why[300], next[32];
+
+		ao_sanitize(app, sizeof(app), s->app_title ? s->app_title :
+		    s->app_id ? s->app_id : "?");
+		ao_sanitize(rid, sizeof(rid), s->revocation_id ?
+		    s->revocation_id : "-");
+		ao_sanitize(st, sizeof(st), s->revocation_status ?
+		    s->revocation_status : "");
+		ao_sanitize(why, sizeof(why), s->revocation_reason ?
+		    s->revocation_reason : s->error ? s->error : "");
+		ao_print("    %-24s %-15s revocation %s%s%s%s%s", app,
+		    did[s->status], rid, st[0] ? " " : "", st,
+		    why[0] ? ": " : "", why);
+		if (s->next_check > 0) {
+			fmt_time(s->next_check, next, sizeof(next));
+			ao_print(" (asked %ld times; next %s)", s->checks, next);
+		}
+		ao_print("\n");
+	}
+}
+
 static void
 print_text(const struct entry *e, size_t n)
 {
@@ -74,7 +111,7 @@ print_text(const struct entry *e, size_t n)
 		const struct ao_event_rec *ev = &e[i].ev;
 		char since[32], next[32], user[64], evname[32], err[800];
 		char states[32];
-		size_t done = 0;
+		size_t done = 0, rejected;
 
 		for (j = 0; j < ev->nstates; j++)
 			if (ao_st_done(ev->states[j].status))
@@ -109,7 +146,16 @@ print_text(const struct entry *e, size_t n)
 		} else {
 			ao_print("%s", err);
 		}
+		for (j = 0, rejected = 0; j < ev->nstates; j++)
+			if (ev->states[j].revocation_status != NULL &&
+			    strcmp(ev->states[j].revocation_status,
+			    "rejected") == 0)
+				rejected++;
+		if (rejected > 0)
+			ao_print("%s[%zu REJECTED by AccessOwl]", err[0] ? " " :
+			    "", rejected);
 		ao_print("\n");
+		print_states(ev);
 	}
 }
 
@@ -167,39 +213,32 @@ print_hosts(const struct entry *e, size_t n)
 	free(h);
 }
 
-int
-cmd_status(const struct ao_opts *o, int argc, char **argv)
+enum format { FMT_TEXT, FMT_JSON, FMT_PROMETHEUS };
+
+/* Read the spool, print it as fmt. */
+static int
+report(const struct ao_opts *o, enum format fmt)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
 	struct ao_session ss;
 	struct entry *e = NULL;
+	struct ao_counters cnt;
+	long long hold = 0;
 	size_t n = 0, cap = 0, i;
-	bool json = false;
-	int c, q, r;
+	int q, r;
 
 	memset(&ss, 0, sizeof(ss));
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "j", longopts, NULL)) != -1) {
-		if (c != 'j')
-			return AO_ERR_USAGE;
-		json = true;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "usage: accessowl-helper status [--json]\n");
-		return AO_ERR_USAGE;
-	}
+	memset(&cnt, 0, sizeof(cnt));
 	if ((r = ao_session_open(&ss, o->config_path, 0)) != AO_OK ||
 	    (r = ao_session_drop(&ss)) != AO_OK)
 		goto out;
+	ao_counters_read(ss.cfg.state_dir, &cnt);
 	/* no spool yet (nothing ever queued): an empty list, not an error */
 	if (access(ss.cfg.spool_dir, F_OK) != 0 && errno == ENOENT)
 		goto print;
 	if ((r = ao_spool_open(ss.cfg.spool_dir, &sp)) != AO_OK)
 		goto out;
+	hold = ao_spool_hold(&sp);
 	for (q = 0; q < AO_Q_COUNT; q++) {
 		char **names = NULL;
 		size_t k = 0;
@@ -220,7 +259,7 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 				cap = nc;
 			}
 			if (ao_spool_get(&sp, q, names[i], &e[n].ev) != AO_OK) {
-				ao_warn("spool file %s/%s is damaged", 
+				ao_warn("spool file %s/%s is damaged",
 				    ao_queue_name(q), names[i]);
 				ao_event_free(&e[n].ev);
 				continue;
@@ -232,7 +271,7 @@ cmd_status(const struct ao_opts *o, int argc, char **argv)
 	if (n > 1)
 		qsort(e, n, sizeof(*e), cmp_entry);
 print:
-	if (json) {
+	if (fmt == FMT_JSON) {
 		struct ao_event_rec *evs = calloc(n ? n : 1, sizeof(*evs));
 		const char **wh = calloc(n ? n : 1, sizeof(*wh));
 		char *text = NULL;
@@ -248,6 +287,8 @@ print:
 		free(text);
 		free(evs);
 		free(wh);
+	} else if (fmt == FMT_PROMETHEUS) {
+		ao_metrics_print(e, n, &cnt, hold, (long long)time(NULL));
 	} else {
 		print_text(e, n);
 		print_hosts(e, n);
@@ -260,4 +301,124 @@ out:
 		ao_spool_close(&sp);
 	ao_session_close(&ss);
 	return r;
+}
+
+#define OUTPUT_MAX (16u * 1024 * 1024)
+
+/*
+ * --output FILE: the report replaces FILE atomically (a temporary file in
+ * its directory, fsync, rename), so node_exporter never reads half of it.
+ * The report is made by a child, which drops privileges as any command
+ * does; this process keeps what it was started with only to write FILE
+ * (the textfile directory is often not the service user's).
+ */
+static int
+report_to(const struct ao_opts *o, enum format fmt, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096], tmp[64], *buf = NULL;
+	size_t len = 0, cap = 0;
+	int p[2], dfd = -1, fd = -1, st = 0, r = AO_ERR_SYSTEM;
+	pid_t pid;
+
+	if (slash == NULL || slash[1] == '\0' ||
+	    (size_t)(slash - path) >= sizeof(dir)) {
+		ao_err("--output wants an absolute file name, e.g. "
+		    "/var/lib/prometheus/node-exporter/accessowl.prom");
+		return AO_ERR_USAGE;
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		ao_err("cannot open %s: %s", dir, strerror(errno));
+		return AO_ERR_CONFIG;
+	}
+	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
+		ao_err("cannot start the report: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		if (dup2(p[1], STDOUT_FILENO) < 0)
+			_exit(ao_exit_code(AO_ERR_SYSTEM));
+		r = report(o, fmt);
+		fflush(stdout);
+		_exit(ao_exit_code(r));
+	}
+	close(p[1]);
+	for (;;) {
+		ssize_t k;
+
+		if (len == cap) {
+			char *nb = cap < OUTPUT_MAX ? realloc(buf, cap ? cap * 2 :
+			    65536) : NULL;
+
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		k = read(p[0], buf + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		ao_err("the report failed; %s is left as it was", path);
+		r = AO_ERR_TEMP;
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".accessowl-%ld.tmp", (long)getpid());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd < 0 || (len > 0 && write(fd, buf, len) != (ssize_t)len) ||
+	    fsync(fd) != 0 || close(fd) != 0 ||
+	    renameat(dfd, tmp, dfd, slash + 1) != 0) {
+		ao_err("cannot write %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			(void)unlinkat(dfd, tmp, 0);
+		goto out;
+	}
+	(void)fsync(dfd);
+	r = AO_OK;
+out:
+	free(buf);
+	close(dfd);
+	return r;
+}
+
+int
+cmd_status(const struct ao_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum format fmt = FMT_TEXT;
+	const char *output = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jpo:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': fmt = FMT_JSON; break;
+		case 'p': fmt = FMT_PROMETHEUS; break;
+		case 'o': output = optarg; break;
+		default: return AO_ERR_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "usage: accessowl-helper status [--json | "
+		    "--prometheus] [--output FILE]\n");
+		return AO_ERR_USAGE;
+	}
+	return output ? report_to(o, fmt, output) : report(o, fmt);
 }

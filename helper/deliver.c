@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "deliver.h"
+#include "follow.h"
 #include "forward.h"
 #include "err.h"
 #include "identity.h"
@@ -281,6 +282,8 @@ ao_deliver_event(struct ao_session *run, struct ao_spool *sp,
 	*out = AO_OUT_DELIVERED;
 	ao_info("event %s (account %s, %s) delivered: %zu access states",
 	    ev->id, ev->user, ev->event, ev->nstates);
+	/* what we filed is followed to its end, from done/ */
+	(void)ao_follow_start(&run->cfg, ev, (long long)time(NULL));
 	return ao_spool_move(sp, AO_Q_QUEUE, AO_Q_DONE, ev);
 }
 
@@ -659,8 +662,16 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 			r = all ? held : AO_OK;
 		else if (run->cfg.relay)
 			r = ao_forward_pass(run, sp, all && round == 0, &stop);
-		else
+		else {
 			r = pass(run, sp, all && round == 0, &attempted, &stop);
+			/* once a run: one request per pending revocation */
+			if (round == 0 && !stop) {
+				int f = ao_follow_pass(run, sp, all, &stop);
+
+				if (r == AO_OK)
+					r = f;
+			}
+		}
 		ao_spool_unlock(sp);
 		if (held != AO_OK || stop || !any_due(sp, NULL))
 			break;

@@ -45,6 +45,7 @@ ao_event_states_free(struct ao_event_rec *ev)
 		free(s->key);
 		free(s->revocation_id);
 		free(s->revocation_status);
+		free(s->revocation_reason);
 		free(s->error);
 	}
 	free(ev->states);

@@ -45,7 +45,12 @@ struct ao_ev_state {
 	enum ao_st_status status;
 	char *revocation_id;      /* may be NULL */
 	char *revocation_status;  /* may be NULL */
+	char *revocation_reason;  /* why AccessOwl rejected it; may be NULL */
 	char *error;              /* may be NULL */
+	/* following a revocation we filed to its end (follow.h) */
+	long long checked;        /* last asked (0: never) */
+	long long next_check;     /* when to ask next (0: not followed) */
+	long checks;              /* how often asked */
 };
 
 struct ao_event_rec {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "err.h"
 #include "log.h"
 #include "privdrop.h"
@@ -140,9 +141,18 @@ void
 ao_session_close(struct ao_session *s)
 {
 	/* the budget is 1,000 requests an hour per token */
-	if (s->api.requests > 0)
+	if (s->api.requests > 0) {
+		struct ao_counters c = { s->api.requests,
+			s->api.rate_limited };
+
 		ao_info("%u AccessOwl API requests in this run",
 		    s->api.requests);
+		/* for `status --prometheus`: after the drop, as every run
+		 * that sends requests is */
+		if (ao_counters_add(s->cfg.state_dir, &c) != AO_OK)
+			ao_debug("cannot count this run's requests in %s",
+			    s->cfg.state_dir);
+	}
 	ao_api_free(&s->api);
 	ao_http_free(s->http);
 	s->http = NULL;

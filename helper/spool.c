@@ -393,29 +393,34 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
+/* A spool file name: "<created>-<id>.json", no dot file. */
+static bool
+is_event_file(const char *name)
 {
+	size_t l = strlen(name);
+
+	return name[0] != '.' && l >= 6 && strcmp(name + l - 5, ".json") == 0;
+}
+
+/* The sorted names in directory fd (taken over) that want accepts. */
+static int
+list_dir(int fd, bool (*want)(const char *), char ***names, size_t *n)
+{
+	struct dirent *de;
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
-	struct dirent *de;
+	int r = AO_ERR_NOMEM;
 	DIR *d;
-	int fd, r = AO_ERR_NOMEM;
 
 	*names = NULL;
 	*n = 0;
-	if ((fd = dup(sp->fd[q])) < 0)
-		return AO_ERR_SYSTEM;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return AO_ERR_SYSTEM;
 	}
-	rewinddir(d);
+	rewinddir(d); /* a dup()ed descriptor shares its offset */
 	while ((de = readdir(d)) != NULL) {
-		size_t l = strlen(de->d_name);
-
-		if (de->d_name[0] == '.' || l < 6 ||
-		    strcmp(de->d_name + l - 5, ".json") != 0)
+		if (!want(de->d_name))
 			continue;
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 32;
@@ -441,6 +446,18 @@ out:
 	if (v != NULL)
 		ao_names_free(v, cnt);
 	return r;
+}
+
+int
+ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
+{
+	int fd;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = dup(sp->fd[q])) < 0)
+		return AO_ERR_SYSTEM;
+	return list_dir(fd, is_event_file, names, n);
 }
 
 void
@@ -535,6 +552,50 @@ ao_record_write(const char *state_dir, const char *sub, const char *user,
 		    strerror(errno));
 	close(dfd);
 	return r;
+}
+
+int
+ao_record_update(const char *state_dir, const char *sub, const char *name,
+    void (*fn)(char *line, size_t size, void *ctx), void *ctx)
+{
+	char line[1024];
+	int dfd, r;
+
+	if (!ao_username_ok(name))
+		return AO_ERR_DATA;
+	if ((dfd = record_dir(state_dir, sub, true)) < 0)
+		return AO_ERR_SYSTEM;
+	/* the directory's lock: one updater at a time */
+	if (flock(dfd, LOCK_EX) != 0) {
+		close(dfd);
+		return AO_ERR_SYSTEM;
+	}
+	if (ao_record_read(state_dir, sub, name, line, sizeof(line)) != AO_OK)
+		line[0] = '\0';
+	fn(line, sizeof(line), ctx);
+	r = ao_record_write(state_dir, sub, name, line);
+	(void)flock(dfd, LOCK_UN);
+	close(dfd);
+	return r;
+}
+
+static bool
+is_record(const char *name)
+{
+	return ao_username_ok(name); /* not ".", "..", temporary files */
+}
+
+int
+ao_record_list(const char *state_dir, const char *sub, char ***names,
+    size_t *n)
+{
+	int fd;
+
+	*names = NULL;
+	*n = 0;
+	if ((fd = record_dir(state_dir, sub, false)) < 0)
+		return errno == ENOENT ? AO_OK : AO_ERR_SYSTEM;
+	return list_dir(fd, is_record, names, n);
 }
 
 int

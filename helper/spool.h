@@ -108,6 +108,15 @@ int ao_record_write(const char *state_dir, const char *sub, const char *user,
     const char *line);
 int ao_record_remove(const char *state_dir, const char *sub,
     const char *user);
+/* Read, change (fn, given the first line, "" when none) and write back a
+ * record, under a lock: concurrent updates are never lost. */
+int ao_record_update(const char *state_dir, const char *sub,
+    const char *name, void (*fn)(char *line, size_t size, void *ctx),
+    void *ctx);
+/* The names of the records in <state_dir>/<sub>, sorted (none when it
+ * does not exist).  Free with ao_names_free(). */
+int ao_record_list(const char *state_dir, const char *sub, char ***names,
+    size_t *n);
 
 /*
  * Whole files in the state directory (after the privilege drop, like

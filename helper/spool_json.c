@@ -89,7 +89,16 @@ event_obj(const struct ao_event_rec *ev)
 		bad |= add_str(so, "status", ao_st_status_name(s->status));
 		bad |= add_str(so, "revocation_id", s->revocation_id);
 		bad |= add_str(so, "revocation_status", s->revocation_status);
+		if (s->revocation_reason != NULL)
+			bad |= add_str(so, "revocation_reason",
+			    s->revocation_reason);
 		bad |= add_str(so, "error", s->error);
+		if (s->checked > 0)
+			bad |= add_int(so, "checked", s->checked);
+		if (s->next_check > 0)
+			bad |= add_int(so, "next_check", s->next_check);
+		if (s->checks > 0)
+			bad |= add_int(so, "checks", s->checks);
 	}
 	if (bad) {
 		json_object_put(o);
@@ -183,6 +192,7 @@ load_int_opt(json_object *o, const char *k, long long *dst)
 static int
 load_state(json_object *so, struct ao_ev_state *s)
 {
+	long long checks = 0;
 	char *status = NULL;
 	int r;
 
@@ -194,9 +204,15 @@ load_state(json_object *so, struct ao_ev_state *s)
 	    (r = load_str(so, "idempotency_key", &s->key, false)) ||
 	    (r = load_str(so, "revocation_id", &s->revocation_id, true)) ||
 	    (r = load_str(so, "revocation_status", &s->revocation_status, true)) ||
+	    (r = load_str(so, "revocation_reason", &s->revocation_reason,
+	    true)) ||
 	    (r = load_str(so, "error", &s->error, true)) ||
-	    (r = load_str(so, "status", &status, false)))
+	    (r = load_str(so, "status", &status, false)) ||
+	    (r = load_int_opt(so, "checked", &s->checked)) ||
+	    (r = load_int_opt(so, "next_check", &s->next_check)) ||
+	    (r = load_int_opt(so, "checks", &checks)))
 		goto out;
+	s->checks = (long)checks;
 	r = AO_ERR_DATA;
 	if (!ao_id_valid(s->id) || strlen(s->key) == 0 || strlen(s->key) > 255)
 		goto out;

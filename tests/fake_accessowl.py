@@ -101,7 +101,8 @@ Control API (no auth, never recorded, no faults/latency; prefix /_fake/)
      applications, access_revocations that is present replaces that
      collection ("generate" is applied too); absent ones are kept.
   POST   /_fake/revocations/{id}  {"status": "revoked"|"rejected"|...}; revoked
-     also sets the source state's effective_end to now.
+     also sets the source state's effective_end to now; rejected takes an
+     optional "reason", shown as the revocation's "reject_reason".
   POST   /_fake/reset     back to the startup fixture; clears revocations, keys,
      faults, record, rate window and clock offset.
 
@@ -700,7 +701,10 @@ class Handler(BaseHTTPRequestHandler):
             row = self.store.find("access_revocations", ident)
         if row is None:
             raise ApiError(404, "access revocation not found")
-        return self.single({k: row.get(k) for k in REVOCATION_FIELDS})
+        out = {k: row.get(k) for k in REVOCATION_FIELDS}
+        if "reject_reason" in row:
+            out["reject_reason"] = row["reject_reason"]
+        return self.single(out)
 
     def list_applications(self, query, body):
         with self.store.lock:
@@ -828,6 +832,9 @@ class Handler(BaseHTTPRequestHandler):
         if status not in REVOCATION_STATUSES:
             return 400, error_body("status must be one of %s" % (REVOCATION_STATUSES,))
         rev["status"] = status
+        if status == "rejected" and isinstance(arg.get("reason"), str):
+            # what the revocation.rejected webhook calls it
+            rev["reject_reason"] = arg["reason"]
         state = store.find("access_states", rev.get("access_state_id"))
         if status == "revoked" and state is not None:
             state["effective_end"] = rfc3339(store.now())

@@ -485,6 +485,20 @@ def test_list_revocations_filters(fake):
     assert st["effective_end"] is not None
 
 
+def test_settle_rejected_with_a_reason(fake):
+    status, obj, _, _ = fake.revoke(ST_ALICE_SLACK)
+    assert status == 201
+    rid = obj["data"]["id"]
+    got = fake.get("/api/v1/access_revocations/" + rid)[1]["data"]
+    assert got["status"] == "processing_access" and "reject_reason" not in got
+    assert fake.ctl("POST", "revocations/" + rid,
+                    {"status": "rejected", "reason": "still on call"})[0] == 200
+    got = fake.get("/api/v1/access_revocations/" + rid)[1]["data"]
+    assert (got["status"], got["reject_reason"]) == ("rejected", "still on call")
+    st = fake.get("/api/v1/access_states?grantee_user_id=" + ALICE)[1]["data"]
+    assert all(s["effective_end"] is None for s in st if s["id"] == ST_ALICE_SLACK)
+
+
 # ---- idempotency -----------------------------------------------------------
 
 def count_revs(f):

@@ -33,7 +33,8 @@ RPM = Path(os.environ.get("AO_RPM") or
                 TOP / "build" / "missing.rpm"))
 
 UNITS = ["accessowl-%s.%s" % (w, t) for w in ("scan", "deliver")
-         for t in ("service", "path", "timer")]
+         for t in ("service", "path", "timer")] + \
+    ["accessowl-metrics.service", "accessowl-metrics.timer"]
 ENABLED = {"accessowl-scan.path": "paths.target.wants",
            "accessowl-deliver.path": "paths.target.wants",
            "accessowl-scan.timer": "timers.target.wants",

@@ -44,6 +44,9 @@ WATCH = [
     "/usr/share/man/man5/accessowl.conf.5.gz",
 ] + ["/lib/systemd/system/accessowl-%s.%s" % (w, t)
      for w in ("scan", "deliver") for t in ("service", "path", "timer")] + [
+    "/lib/systemd/system/accessowl-metrics.service",
+    "/lib/systemd/system/accessowl-metrics.timer",
+    "/usr/share/accessowl/rsyslog/accessowl-collector.conf",
     "/etc/systemd/system/paths.target.wants/accessowl-scan.path",
     "/etc/systemd/system/paths.target.wants/accessowl-deliver.path",
     "/etc/systemd/system/timers.target.wants/accessowl-scan.timer",

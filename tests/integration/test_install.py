@@ -26,7 +26,8 @@ def test_install_layout(tmp_path):
         "usr/share/accessowl/rsyslog/accessowl-collector.conf": 0o644,
     }
     for unit in ("scan.service", "scan.path", "scan.timer",
-                 "deliver.service", "deliver.path", "deliver.timer"):
+                 "deliver.service", "deliver.path", "deliver.timer",
+                 "metrics.service", "metrics.timer"):
         want[f"lib/systemd/system/accessowl-{unit}"] = 0o644
     got = {str(p.relative_to(dest)): stat.S_IMODE(p.stat().st_mode)
            for p in dest.rglob("*") if p.is_file()}

@@ -26,13 +26,12 @@ COLLECTOR_CFG = f'collector: {{ hosts = [ "*.{DOMAIN}" ]; }};'
 
 
 @pytest.fixture(scope="module")
-def relay_certs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("relay-certs")
+def relay_certs(service_tmp):
+    """In service_tmp: the service user reads the certificates, and pytest
+    makes its own temporary tree 0700 again whenever a session starts."""
+    d = service_tmp / "relay-certs"
+    d.mkdir()
     os.chmod(d, 0o711)
-    p = d
-    while str(p) != "/":  # the service user reads the certificates
-        os.chmod(p, os.stat(p).st_mode | 0o011)
-        p = p.parent
     return RelayCerts(d, NAMES)
 
 

@@ -32,9 +32,10 @@ SERVICES = [u for u in UNIT_FILES if u.endswith(".service")]
 
 
 def test_the_unit_set_is_complete():
-    assert UNIT_FILES == [f"accessowl-{what}.{kind}"
-                          for what in ("deliver", "scan")
-                          for kind in ("path", "service", "timer")]
+    assert UNIT_FILES == sorted(
+        [f"accessowl-{what}.{kind}" for what in ("deliver", "scan")
+         for kind in ("path", "service", "timer")] +
+        ["accessowl-metrics.service", "accessowl-metrics.timer"])
 
 
 def analyze():
@@ -143,12 +144,16 @@ def unit_settings(unit):
 def test_services_run_the_helper_as_the_service_user(service):
     s = unit_settings(service)
     what = service[len("accessowl-"):-len(".service")]
-    assert s[("Service", "ExecStart")] == [f"{HELPER_PATH} {what}"]
+    run = {"metrics": "status --prometheus --output "
+           "/var/lib/prometheus/node-exporter/accessowl.prom"}
+    assert s[("Service", "ExecStart")] == \
+        [f"{HELPER_PATH} {run.get(what, what)}"]
     assert s[("Service", "Type")] == ["oneshot"]
     assert s[("Service", "User")] == ["accessowl"]
     assert s[("Unit", "Documentation")] == ["man:accessowl-helper(8)"]
     caps = "".join(s[("Service", "CapabilityBoundingSet")])
-    assert caps == ("CAP_DAC_READ_SEARCH" if what == "scan" else "")
+    assert caps == {"scan": "CAP_DAC_READ_SEARCH",
+                    "metrics": "CAP_DAC_OVERRIDE"}.get(what, "")
 
 
 def test_deliver_path_cannot_busy_loop():
@@ -261,3 +266,13 @@ def test_cron_runs_scan_and_deliver_every_five_minutes_and_at_boot():
         assert f"{HELPER_PATH} scan" in cmd and f"{HELPER_PATH} deliver" in cmd
         # nothing on success; stderr (warnings, errors) still reaches cron
         assert cmd.rstrip().endswith(">/dev/null") and "2>" not in cmd
+
+
+def test_cron_writes_metrics_every_minute_where_node_exporter_reads():
+    _, jobs = cron_jobs()
+    by_when = {" ".join(w): cmd for w, _, cmd in jobs}
+    cmd = by_when["* * * * *"]
+    out = "/var/lib/prometheus/node-exporter/accessowl.prom"
+    assert f"{HELPER_PATH} status --prometheus --output {out}" in cmd
+    assert "test -d /var/lib/prometheus/node-exporter" in cmd
+    assert "test ! -d /run/systemd/system" in cmd

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "deliver.h"
+#include "follow.h"
 #include "err.h"
 #include "queue.h"
 #include "reason.h"
@@ -43,6 +44,9 @@
 	"\"resource_id\":null,\"permission_ids\":[\"p1\"]}]," \
 	"\"meta\":{\"next_cursor\":null}}"
 #define CREATED "{\"data\":{\"id\":\"r1\",\"status\":\"processing_access\"}}"
+#define REVOKED_R1 "{\"data\":{\"id\":\"r1\",\"status\":\"revoked\"}}"
+#define ODD_R1 "{\"data\":{\"id\":\"r1\",\"status\":\"paused\"}}"
+#define OTHER_R9 "{\"data\":{\"id\":\"r9\",\"status\":\"revoked\"}}"
 
 struct world {
 	char dir[64];
@@ -336,6 +340,8 @@ earlier_report_is_covered(void **state)
 		/* the later report: listed again */
 		R(200, USER), R(200, STATES), R(200, NONE), R(409, "{}"),
 		R(409, "{}"),
+		/* --now: what the first filed is asked about (r1, twice) */
+		R(200, REVOKED_R1), R(200, REVOKED_R1),
 	};
 	struct world *w = *state;
 	struct ao_event_rec e1, e2, e3, got;
@@ -350,9 +356,9 @@ earlier_report_is_covered(void **state)
 	happened_at(w, &e2, now - 5);
 	queued(w, "expired", &e3);
 	happened_at(w, &e3, now + 100);
-	stub_http_script(replies, 10);
+	stub_http_script(replies, 12);
 	assert_int_equal(ao_deliver_run(&w->s, &w->sp, true), AO_OK);
-	assert_int_equal(stub_http_count(), 10);
+	assert_int_equal(stub_http_count(), 12);
 	assert_int_equal(count(w, AO_Q_DONE), 3);
 	ao_event_filename(&e2, name, sizeof(name));
 	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
@@ -375,6 +381,71 @@ earlier_report_is_covered(void **state)
 	ao_event_free(&e3);
 }
 
+/*
+ * What was filed is followed: a revocation AccessOwl does not know (404)
+ * and one it settled are never asked about again; an answer naming
+ * another revocation, or an unknown status, settles nothing.
+ */
+static void
+followed_until_settled(void **state)
+{
+	static const struct stub_reply file[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
+		R(201, CREATED),
+	};
+	static const struct stub_reply first[] = {
+		R(200, OTHER_R9), R(200, ODD_R1),
+	};
+	static const struct stub_reply second[] = {
+		R(404, "{}"), R(200, REVOKED_R1),
+	};
+	struct world *w = *state;
+	struct ao_event_rec ev, got;
+	enum ao_outcome out;
+	char name[128];
+	bool stop = false;
+
+	queued(w, "locked", &ev);
+	stub_http_script(file, 5);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
+	    AO_OK);
+	ao_event_filename(&ev, name, sizeof(name));
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	assert_true(got.states[0].next_check > time(NULL));
+	ao_event_free(&got);
+	/* not due yet: nothing asked */
+	stub_http_reset();
+	assert_int_equal(ao_follow_pass(&w->s, &w->sp, false, &stop), AO_OK);
+	assert_int_equal(stub_http_count(), 0);
+	/* --now: one request each */
+	stub_http_script(first, 2);
+	assert_int_equal(ao_follow_pass(&w->s, &w->sp, true, &stop), AO_OK);
+	assert_int_equal(stub_http_count(), 2);
+	assert_string_equal(stub_http_request(0)->path,
+	    "/api/v1/access_revocations/r1");
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	assert_string_equal(got.states[0].revocation_status,
+	    "processing_access");     /* r9's answer is not r1's */
+	assert_string_equal(got.states[1].revocation_status, "paused");
+	assert_true(got.states[1].next_check > 0);
+	ao_event_free(&got);
+	stub_http_reset();
+	stub_http_script(second, 2);
+	assert_int_equal(ao_follow_pass(&w->s, &w->sp, true, &stop), AO_OK);
+	assert_int_equal(stub_http_count(), 2);
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	assert_int_equal(got.states[0].next_check, 0);
+	assert_int_equal(got.states[1].next_check, 0);
+	assert_string_equal(got.states[1].revocation_status, "revoked");
+	ao_event_free(&got);
+	/* nothing left to follow: no request, however often asked */
+	stub_http_reset();
+	assert_int_equal(ao_follow_pass(&w->s, &w->sp, true, &stop), AO_OK);
+	assert_int_equal(ao_follow_pass(&w->s, &w->sp, true, &stop), AO_OK);
+	assert_int_equal(stub_http_count(), 0);
+	ao_event_free(&ev);
+}
+
 int
 main(void)
 {
@@ -393,6 +464,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(earlier_report_is_covered,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(followed_until_settled, setup,
+		    teardown),
 	};
 	gid_t nobody = 65534;
 

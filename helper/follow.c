@@ -1,0 +1,208 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "err.h"
+#include "follow.h"
+#include "log.h"
+#include "text.h"
+
+#define FOLLOW "follow"
+
+bool
+ao_follow_settled(const char *status)
+{
+	return status != NULL && (strcmp(status, "revoked") == 0 ||
+	    strcmp(status, "rejected") == 0);
+}
+
+/* Is the state one to follow: filed by us, pending? */
+static bool
+followable(const struct ao_ev_state *s)
+{
+	return s->status == AO_ST_FILED && s->revocation_id != NULL &&
+	    !ao_follow_settled(s->revocation_status);
+}
+
+/* Seconds to the next check after n checks. */
+static long long
+delay(long n)
+{
+	long long d = AO_FOLLOW_FIRST;
+
+	while (n-- > 0 && d < AO_FOLLOW_CAP)
+		d *= 2;
+	return d < AO_FOLLOW_CAP ? d : AO_FOLLOW_CAP;
+}
+
+/* The earliest next check of ev's followed states, 0 when none. */
+static long long
+earliest(const struct ao_event_rec *ev)
+{
+	long long t = 0;
+	size_t i;
+
+	for (i = 0; i < ev->nstates; i++)
+		if (ev->states[i].next_check > 0 &&
+		    (t == 0 || ev->states[i].next_check < t))
+			t = ev->states[i].next_check;
+	return t;
+}
+
+/* Write or remove ev's index record. */
+static int
+index_put(const struct ao_config *cfg, const struct ao_event_rec *ev)
+{
+	char file[128], line[160];
+	long long t = earliest(ev);
+
+	if (t == 0)
+		return ao_record_remove(cfg->state_dir, FOLLOW, ev->id);
+	ao_event_filename(ev, file, sizeof(file));
+	snprintf(line, sizeof(line), "%lld %s", t, file);
+	return ao_record_write(cfg->state_dir, FOLLOW, ev->id, line);
+}
+
+int
+ao_follow_start(const struct ao_config *cfg, struct ao_event_rec *ev,
+    long long now)
+{
+	size_t i;
+
+	for (i = 0; i < ev->nstates; i++)
+		if (followable(&ev->states[i]))
+			ev->states[i].next_check = now + delay(0);
+	return earliest(ev) > 0 ? index_put(cfg, ev) : AO_OK;
+}
+
+/* What AccessOwl said of s's revocation now. */
+static void
+settle(const struct ao_event_rec *ev, struct ao_ev_state *s,
+    const struct ao_revocation *rev, long long now)
+{
+	const char *app = s->app_title ? s->app_title : s->app_id ?
+	    s->app_id : "?";
+
+	s->checked = now;
+	s->checks++;
+	(void)ao_set(&s->revocation_status, rev->status);
+	if (strcmp(rev->status, "revoked") == 0) {
+		s->next_check = 0;
+		ao_info("account %s (%s): the access to %s is revoked "
+		    "(revocation %s)", ev->user, ev->email, app,
+		    s->revocation_id);
+	} else if (strcmp(rev->status, "rejected") == 0) {
+		s->next_check = 0;
+		(void)ao_set(&s->revocation_reason, rev->reject_reason);
+		ao_err("account %s (%s): AccessOwl REJECTED the revocation of "
+		    "the access to %s (revocation %s)%s%s: the person keeps "
+		    "it; see the revocation in AccessOwl", ev->user, ev->email,
+		    app, s->revocation_id, rev->reject_reason ? ": " : "",
+		    rev->reject_reason ? rev->reject_reason : "");
+	} else {
+		if (strcmp(rev->status, "processing_access") != 0)
+			ao_warn("revocation %s has a status this version does "
+			    "not know, \"%s\"; it is asked about again later",
+			    s->revocation_id, rev->status);
+		s->next_check = now + delay(s->checks);
+	}
+}
+
+/*
+ * One event of the index: ask about its due revocations, write what was
+ * learnt, keep the index true.  *stop when AccessOwl cannot be asked.
+ */
+static int
+follow_event(struct ao_session *run, struct ao_spool *sp, const char *id,
+    bool all, long long now, bool *stop)
+{
+	char line[200], file[128];
+	struct ao_event_rec ev;
+	long long next;
+	bool changed = false;
+	size_t i;
+	int r = AO_OK;
+
+	if (ao_record_read(run->cfg.state_dir, FOLLOW, id, line,
+	    sizeof(line)) != AO_OK ||
+	    sscanf(line, "%lld %127s", &next, file) != 2 ||
+	    strchr(file, '/') != NULL) {
+		ao_warn("follow record %s is damaged; removed", id);
+		return ao_record_remove(run->cfg.state_dir, FOLLOW, id);
+	}
+	if (!all && next > now)
+		return AO_OK;
+	if (ao_spool_get(sp, AO_Q_DONE, file, &ev) != AO_OK) {
+		ao_event_free(&ev);
+		/* written before the move to done/: a crash between the two
+		 * leaves it queued, and its delivery writes it again */
+		if (ao_spool_get(sp, AO_Q_QUEUE, file, &ev) != AO_OK)
+			(void)ao_record_remove(run->cfg.state_dir, FOLLOW, id);
+		ao_event_free(&ev);
+		return AO_OK;
+	}
+	for (i = 0; i < ev.nstates && !*stop; i++) {
+		struct ao_ev_state *s = &ev.states[i];
+		struct ao_revocation rev;
+
+		if (s->next_check <= 0 || (!all && s->next_check > now))
+			continue;
+		if (!followable(s)) {
+			s->next_check = 0;
+			changed = true;
+			continue;
+		}
+		r = ao_api_get_revocation(&run->api, s->revocation_id, &rev);
+		if (r == AO_OK) {
+			settle(&ev, s, &rev, now);
+			changed = true;
+		} else if (r == AO_ERR_NOTFOUND) {
+			ao_log(LOG_NOTICE, "revocation %s (account %s) cannot be "
+			    "followed: AccessOwl has no such revocation (or no "
+			    "such endpoint); it is not asked about again",
+			    s->revocation_id, ev.user);
+			s->next_check = 0;
+			s->checked = now;
+			changed = true;
+			r = AO_OK;
+		} else if (r == AO_ERR_DATA) {
+			/* an answer we cannot use (logged): later, as planned */
+			s->checked = now;
+			s->checks++;
+			s->next_check = now + delay(s->checks);
+			changed = true;
+			r = AO_OK;
+		} else {
+			if (r == AO_ERR_RATELIMIT)
+				(void)ao_spool_set_hold(sp, now +
+				    run->api.retry_after + 1);
+			*stop = true;
+		}
+		ao_revocation_free(&rev);
+	}
+	if (changed && ao_spool_put(sp, AO_Q_DONE, &ev) != AO_OK)
+		ao_err("cannot write event %s back to done/", ev.id);
+	(void)index_put(&run->cfg, &ev);
+	ao_event_free(&ev);
+	return r;
+}
+
+int
+ao_follow_pass(struct ao_session *run, struct ao_spool *sp, bool all,
+    bool *stop)
+{
+	long long now = (long long)time(NULL);
+	char **ids = NULL;
+	size_t n = 0, i;
+	int r, worst = AO_OK;
+
+	if ((r = ao_record_list(run->cfg.state_dir, FOLLOW, &ids, &n)) != AO_OK)
+		return r;
+	for (i = 0; i < n && !*stop; i++)
+		if ((r = follow_event(run, sp, ids[i], all, now, stop)) != AO_OK)
+			worst = r;
+	ao_names_free(ids, n);
+	return worst;
+}

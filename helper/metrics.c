@@ -1,0 +1,139 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "deliver.h"
+#include "follow.h"
+#include "metrics.h"
+#include "out.h"
+
+static void
+head(const char *name, const char *type, const char *help)
+{
+	ao_print("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static int
+cmp_state(const void *a, const void *b)
+{
+	const struct ao_ev_state *x = *(const struct ao_ev_state *const *)a;
+	const struct ao_ev_state *y = *(const struct ao_ev_state *const *)b;
+
+	return strcmp(x->revocation_id, y->revocation_id);
+}
+
+/*
+ * Revocations by status, each counted once however many events name it
+ * (a covered event names another's revocation): its most settled status.
+ */
+static void
+count_revocations(const struct ao_spool_entry *e, size_t n,
+    const char *const *statuses, size_t *revs)
+{
+	const struct ao_ev_state **v = NULL;
+	size_t m = 0, cap = 0, i, j, k;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < e[i].ev.nstates; j++) {
+			const struct ao_ev_state *s = &e[i].ev.states[j];
+
+			if (s->revocation_id == NULL ||
+			    s->revocation_status == NULL)
+				continue;
+			if (m == cap) {
+				size_t nc = cap ? cap * 2 : 64;
+				const struct ao_ev_state **nv =
+				    reallocarray(v, nc, sizeof(*v));
+
+				if (nv == NULL)
+					goto out;
+				v = nv;
+				cap = nc;
+			}
+			v[m++] = s;
+		}
+	if (m > 1)
+		qsort(v, m, sizeof(*v), cmp_state);
+	for (i = 0; i < m; i = j) {
+		const char *best = v[i]->revocation_status;
+
+		for (j = i + 1; j < m && strcmp(v[j]->revocation_id,
+		    v[i]->revocation_id) == 0; j++)
+			if (ao_follow_settled(v[j]->revocation_status))
+				best = v[j]->revocation_status;
+		for (k = 0; k < 3; k++)
+			if (strcmp(best, statuses[k]) == 0)
+				revs[k]++;
+	}
+out:
+	free(v);
+}
+
+void
+ao_metrics_print(const struct ao_spool_entry *e, size_t n,
+    const struct ao_counters *c, long long hold_until, long long now)
+{
+	static const char *const statuses[] = { "processing_access",
+		"revoked", "rejected" };
+	size_t queued = 0, parked = 0, delivered = 0, forwarded = 0, alarm = 0;
+	size_t revs[3] = { 0, 0, 0 }, i, k;
+	long long oldest = 0, last = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ao_event_rec *ev = &e[i].ev;
+
+		switch (e[i].q) {
+		case AO_Q_QUEUE:
+			queued++;
+			if (oldest == 0 || ev->created < oldest)
+				oldest = ev->created;
+			if (now - ev->created > AO_ALARM_AGE)
+				alarm++;
+			break;
+		case AO_Q_PARKED:
+			parked++;
+			break;
+		default:
+			if (ev->forwarded > 0)
+				forwarded++;
+			else
+				delivered++;
+			if (ev->last_attempt > last)
+				last = ev->last_attempt;
+			break;
+		}
+	}
+	count_revocations(e, n, statuses, revs);
+	head("accessowl_events", "gauge", "Events in the spool, by where they "
+	    "are: queued (waiting for delivery), parked (refused for good: "
+	    "needs a person), delivered, forwarded (a relay host).");
+	ao_print("accessowl_events{queue=\"queued\"} %zu\n", queued);
+	ao_print("accessowl_events{queue=\"parked\"} %zu\n", parked);
+	ao_print("accessowl_events{queue=\"delivered\"} %zu\n", delivered);
+	ao_print("accessowl_events{queue=\"forwarded\"} %zu\n", forwarded);
+	head("accessowl_oldest_queued_age_seconds", "gauge", "Age of the "
+	    "oldest queued event; 0 when none is queued.");
+	ao_print("accessowl_oldest_queued_age_seconds %lld\n",
+	    oldest > 0 && now > oldest ? now - oldest : 0);
+	head("accessowl_events_past_alarm_age", "gauge", "Queued events older "
+	    "than 13 days: AccessOwl forgets idempotency keys after 14.");
+	ao_print("accessowl_events_past_alarm_age %zu\n", alarm);
+	head("accessowl_revocations", "gauge", "Revocations of the events in "
+	    "the spool, by their last known status.");
+	for (k = 0; k < 3; k++)
+		ao_print("accessowl_revocations{status=\"%s\"} %zu\n",
+		    statuses[k], revs[k]);
+	head("accessowl_last_delivery_timestamp_seconds", "gauge", "When an "
+	    "event was last delivered or forwarded (unix time); 0: never.");
+	ao_print("accessowl_last_delivery_timestamp_seconds %lld\n", last);
+	head("accessowl_api_requests_total", "counter", "Requests sent to the "
+	    "AccessOwl API (the budget is 1,000 an hour per token).");
+	ao_print("accessowl_api_requests_total %llu\n", c->requests);
+	head("accessowl_api_rate_limited_total", "counter", "429 answers from "
+	    "the AccessOwl API.");
+	ao_print("accessowl_api_rate_limited_total %llu\n", c->rate_limited);
+	head("accessowl_rate_limit_hold_until_timestamp_seconds", "gauge",
+	    "Until when the host sends no request because AccessOwl asked it "
+	    "to wait (unix time); 0: no hold.");
+	ao_print("accessowl_rate_limit_hold_until_timestamp_seconds %lld\n",
+	    hold_until > now ? hold_until : 0);
+}

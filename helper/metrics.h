@@ -1,0 +1,28 @@
+/*
+ * `status --prometheus`: the spool and the counters in Prometheus's text
+ * format, for node_exporter's textfile collector (see accessowl-helper(8)
+ * for the metrics and the alert rules they are meant for).
+ */
+#ifndef AO_METRICS_H
+#define AO_METRICS_H
+
+#include <stddef.h>
+
+#include "counters.h"
+#include "record.h"
+#include "spool.h"
+
+/* An event and where it is. */
+struct ao_spool_entry {
+	struct ao_event_rec ev;
+	enum ao_queue q;
+};
+
+/*
+ * Print the metrics for the n events e (every queue), the counters, the
+ * host's 429 hold (0: none), at time now.
+ */
+void ao_metrics_print(const struct ao_spool_entry *e, size_t n,
+    const struct ao_counters *c, long long hold_until, long long now);
+
+#endif

@@ -4,10 +4,12 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "deliver.h"
 #include "err.h"
+#include "out.h"
 #include "session.h"
 #include "spool.h"
 
@@ -45,6 +47,19 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 	if (parked && (r = ao_deliver_requeue_parked(&run, &sp)) != AO_OK)
 		goto out;
 	r = ao_deliver_run(&run, &sp, all);
+	/* a person at a terminal sees what happened (the log has it all) */
+	if (isatty(STDOUT_FILENO) || o->debug) {
+		const struct ao_run_stats *st = &run.stats;
+
+		if (run.cfg.relay)
+			ao_print("deliver: %u events forwarded to the collector, "
+			    "%u left queued\n", st->forwarded, st->retry);
+		else
+			ao_print("deliver: %u events delivered, %u left queued, "
+			    "%u parked; %u revocations followed up, %u of them "
+			    "settled\n", st->delivered, st->retry, st->parked,
+			    st->asked, st->settled);
+	}
 out:
 	if (sp.rootfd >= 0)
 		ao_spool_close(&sp);

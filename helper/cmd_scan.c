@@ -129,6 +129,11 @@ cmd_scan(const struct ao_opts *o, int argc, char **argv)
 	if (dry)
 		ao_print("%zu accounts scanned; %zu events would be queued%s\n",
 		    cur.n, res.queued, !exists ? " (first scan: baseline)" : "");
+	else if (isatty(STDOUT_FILENO) || o->debug)
+		ao_print("scan: %zu accounts, %zu events queued, %zu episodes "
+		    "ended%s\n", cur.n, res.queued, res.ended, !exists &&
+		    !initial ? " (first scan: a baseline; scan --initial "
+		    "queues what is locked or expired already)" : "");
 out:
 	ao_scan_result_free(&res);
 	ao_scan_list_free(&cur);

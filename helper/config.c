@@ -439,6 +439,13 @@ validate(struct pctx *p)
 	len = strlen(c->api_url);
 	while (len > 8 && c->api_url[len - 1] == '/')
 		c->api_url[--len] = '\0';
+	/* the base is asked for; the API's own prefix is what people paste */
+	if (len > 8 + 7 && strcmp(c->api_url + len - 7, "/api/v1") == 0) {
+		len -= 7;
+		c->api_url[len] = '\0';
+		while (len > 8 && c->api_url[len - 1] == '/')
+			c->api_url[--len] = '\0';
+	}
 	if (c->token_file[0] != '/')
 		return fail(p, NULL, "api.token_file must be an absolute path");
 	if (c->ca_file[0] != '\0' && c->ca_file[0] != '/')

@@ -70,6 +70,7 @@ retry_later(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev
 	ao_log(LOG_NOTICE, "event %s (account %s, %s): %s", ev->id, ev->user,
 	    ev->event, ev->error);
 	*out = AO_OUT_RETRY;
+	run->stats.retry++;
 	(void)ao_spool_put(sp, AO_Q_QUEUE, ev);
 	return err;
 }
@@ -280,6 +281,7 @@ ao_deliver_event(struct ao_session *run, struct ao_spool *sp,
 	(void)ao_set(&ev->error, NULL);
 	ev->next_attempt = 0;
 	*out = AO_OUT_DELIVERED;
+	run->stats.delivered++;
 	ao_info("event %s (account %s, %s) delivered: %zu access states",
 	    ev->id, ev->user, ev->event, ev->nstates);
 	/* what we filed is followed to its end, from done/ */
@@ -405,7 +407,7 @@ copy_cover(struct ao_event_rec *ev, const struct ao_event_rec *by)
  * filing twice what is pending).
  */
 static bool
-cover(const struct ao_session *run, struct ao_spool *sp,
+cover(struct ao_session *run, struct ao_spool *sp,
     struct ao_event_rec *ev)
 {
 	struct ao_event_rec by;
@@ -430,6 +432,8 @@ cover(const struct ao_session *run, struct ao_spool *sp,
 	    "by %s): %zu access states, no request", ev->user, ev->event,
 	    ev->host, by.id, by.host, ev->nstates);
 	ok = ao_spool_move(sp, AO_Q_QUEUE, AO_Q_DONE, ev) == AO_OK;
+	if (ok)
+		run->stats.delivered++;
 out:
 	ao_event_free(&by);
 	return ok;
@@ -473,6 +477,8 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
 				worst = r;
 			if (r == AO_OK && out == AO_OUT_DELIVERED)
 				remember_settled(run, &ev);
+			if (out == AO_OUT_PARKED)
+				run->stats.parked++;
 		}
 		ao_event_free(&ev);
 	}

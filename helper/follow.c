@@ -155,8 +155,11 @@ follow_event(struct ao_session *run, struct ao_spool *sp, const char *id,
 			continue;
 		}
 		r = ao_api_get_revocation(&run->api, s->revocation_id, &rev);
+		run->stats.asked++;
 		if (r == AO_OK) {
 			settle(&ev, s, &rev, now);
+			if (ao_follow_settled(s->revocation_status))
+				run->stats.settled++;
 			changed = true;
 		} else if (r == AO_ERR_NOTFOUND) {
 			ao_log(LOG_NOTICE, "revocation %s (account %s) cannot be "

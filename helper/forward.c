@@ -69,6 +69,7 @@ send_batch(struct ao_session *run, struct ao_spool *sp, struct batch *b)
 			ao_info("event %s (account %s, %s) forwarded to the "
 			    "collector %s", ev->id, ev->user, ev->event,
 			    run->cfg.relay_url);
+			run->stats.forwarded++;
 			if (ao_spool_move(sp, AO_Q_QUEUE, AO_Q_DONE, ev) != AO_OK)
 				ao_err("cannot move event %s to done/; it will "
 				    "be forwarded again (the collector keeps "
@@ -83,6 +84,7 @@ send_batch(struct ao_session *run, struct ao_spool *sp, struct batch *b)
 		ao_log(LOG_NOTICE, "event %s (account %s, %s): %s", ev->id,
 		    ev->user, ev->event, msg);
 		(void)ao_spool_put(sp, AO_Q_QUEUE, ev);
+		run->stats.retry++;
 	}
 	batch_clear(b);
 	return r;

@@ -77,7 +77,7 @@ present(const struct ao_config *cfg, struct ao_scan_result *res,
 		return AO_OK;
 	}
 	if (prev == NULL) {
-		if (baseline && initial && bad_now)
+		if (initial && bad_now)
 			r = queue(cfg, res, cur, cond_event(cur->cond), cur->key,
 			    cur->email, cur->source, "", true);
 		else if (!baseline) /* a name used again: any old episode */
@@ -86,7 +86,12 @@ present(const struct ao_config *cfg, struct ao_scan_result *res,
 	} else {
 		bool bad_then = prev->cond != AO_SCAN_NONE;
 
-		if (!bad_then && bad_now)
+		/* --initial: what is locked or expired now, also what an
+		 * earlier baseline took in (a queued episode stays once) */
+		if (bad_then && bad_now && initial)
+			r = queue(cfg, res, cur, cond_event(cur->cond), cur->key,
+			    cur->email, cur->source, mem, true);
+		else if (!bad_then && bad_now)
 			r = queue(cfg, res, cur, cond_event(cur->cond), cur->key,
 			    cur->email, cur->source, mem, true);
 		else if (bad_then && !bad_now)

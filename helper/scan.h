@@ -16,8 +16,9 @@
  *   nologin -> a shell           the episode ends
  *   new account                  recorded, not queued; its name may be
  *                                reused, so any old episode ends
- * The first scan (no state yet) is a baseline: it queues nothing, unless
- * initial (then what is locked or expired already is queued).
+ * The first scan (no state yet) is a baseline: it queues nothing.  With
+ * initial, any scan queues every account locked or expired now, also
+ * those an earlier baseline took in (episodes queued already stay once).
  * An account whose shadow entry cannot be read keeps its record and
  * queues nothing.  Events turned off in the config are not queued.
  *

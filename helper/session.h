@@ -31,6 +31,16 @@
                                * client certificate's files instead */
 #define AO_SESSION_DIRS 0x2   /* make the spool and state directories */
 
+/* What a run did, for the one line a person at a terminal sees. */
+struct ao_run_stats {
+	unsigned delivered;  /* events filed (or covered) */
+	unsigned retry;      /* events left queued for a later try */
+	unsigned parked;     /* events refused for good */
+	unsigned forwarded;  /* a relay host: events the collector took */
+	unsigned asked;      /* revocations followed up */
+	unsigned settled;    /* of those, now revoked or rejected */
+};
+
 struct ao_session {
 	struct ao_config cfg;
 	unsigned flags;
@@ -41,6 +51,7 @@ struct ao_session {
 	struct ao_http *http; /* AO_SESSION_API only */
 	struct ao_api api;
 	bool curl_ready;      /* curl_global_init done: clean up on close */
+	struct ao_run_stats stats;
 };
 
 /*

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Fake AccessOwl API server for pam_accessowl tests (Python 3 stdlib only).
 
-It follows the project's shared/accessowl-api.md: HTTPS, bearer token, cursor paging,
-idempotency (400/409/422, 14-day memory), 429 + Retry-After, and it records
-every API request so tests can assert on what the client sent.
+It follows AccessOwl's API reference (https://docs.accessowl.com/api-reference)
+and, where that is silent, the behaviour this file documents below: HTTPS,
+bearer token, cursor paging, idempotency (400/409/422, 14-day memory), 429 +
+Retry-After; and it records every API request so tests can assert on what
+the client sent.
 
 Command line
 ------------

@@ -1,6 +1,7 @@
 """scan: lock, expiry (by date too), deletion and nologin without a login."""
 import datetime
 import json
+import re
 import subprocess
 import time
 
@@ -92,6 +93,28 @@ def test_transitions_are_queued_once_and_delivered(scanner):
     assert len(s.f.posts()) == 12
     reasons = {json.loads(p["body"])["reason"] for p in s.f.posts()}
     assert reasons == {FLEET_REASON}
+
+
+def test_initial_after_the_baseline_queues_what_it_took_in(scanner):
+    """A lock made before the first scan goes into its baseline; the advice
+    the log gives, scan --initial, must then queue it (once)."""
+    s = scanner
+    s.sys.run(["usermod", "-L", "alice"])
+    s.sys.run(["usermod", "-e", "2020-01-01", "bob"])
+    p = s.helper("-v", "scan")
+    assert p.returncode == 0, p.stderr
+    assert "use --initial to queue them" in p.stderr
+    assert re.search(r"scan: \d+ accounts, 0 events queued", p.stdout)
+    assert s.events() == []
+    p = s.helper("-v", "scan", "--initial")
+    assert re.search(r"scan: \d+ accounts, 2 events queued", p.stdout), \
+        p.stdout
+    assert s.events() == [("alice", "locked"), ("bob", "expired")]
+    s.scan("--initial")                        # nothing twice
+    assert s.events() == [("alice", "locked"), ("bob", "expired")]
+    p = s.helper("-v", "deliver", "--now")
+    assert p.returncode == 0, p.stderr
+    assert "deliver: 2 events delivered, 0 left queued, 0 parked" in p.stdout
 
 
 def test_unlock_and_relock_is_a_new_episode(scanner):

@@ -159,6 +159,13 @@ full(void **state)
 	(void)state;
 	assert_int_equal(parse(text, &c, err, sizeof(err)), AO_OK);
 	assert_string_equal(c.api_url, "https://127.0.0.1:8443"); /* slash cut */
+	ao_config_free(&c);
+	/* the API's own prefix, pasted from its reference: the base is kept */
+	assert_int_equal(parse("api: { url = \"https://api.example.com/api/v1/\";"
+	    " };", &c, err, sizeof(err)), AO_OK);
+	assert_string_equal(c.api_url, "https://api.example.com");
+	ao_config_free(&c);
+	assert_int_equal(parse(text, &c, err, sizeof(err)), AO_OK);
 	assert_int_equal(c.timeout, 3);
 	assert_string_equal(c.ca_file, "/tmp/ca.pem");
 	assert_true(c.gecos_email);

@@ -126,6 +126,17 @@ transitions(void **state)
 	assert_false(r.changed);
 	done(&r);
 
+	/* --initial after the baseline: what it took in is queued now (the
+	 * episode key keeps a queued one from being queued twice) */
+	run(&cfg, alice_locked, alice_locked, false, true, "queue:alice:locked",
+	    &r);
+	assert_string_equal(r.v[0].key, "locked:1");
+	done(&r);
+	/* ... and a new account that is locked already */
+	run(&cfg, fine + 1, alice_locked, false, true, "queue:alice:locked",
+	    &r);
+	done(&r);
+
 	/* events.locked off: not queued, yet recorded */
 	cfg.events[AO_EV_LOCKED] = false;
 	run(&cfg, fine, alice_locked, false, false, "", &r);

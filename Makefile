@@ -164,7 +164,9 @@ ASAN_FLAGS := EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer
 	LDFLAGS="-fsanitize=address,undefined"
 asan: all $(SHIM) $(PAMHOST)
 	$(MAKE) BUILD=build-asan $(ASAN_FLAGS) unit helper
-	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper ASAN_OPTIONS=detect_leaks=1 \
+	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper \
+		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/integration/lsan.supp:print_suppressions=0 \
 		$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 valgrind: $(UNIT_BINS)

@@ -9,7 +9,7 @@ libjson-c-dev libconfig-dev libcmocka-dev python3 python3-pytest openssl \
 ca-certificates util-linux valgrind groff-base \
 libpam-wrapper libnss-wrapper libuid-wrapper pamtester openssh-server \
 openssh-client passwd login mount bsdutils faketime systemd man-db \
-debhelper dpkg-dev fakeroot lintian rpm git clang libclang-rt-14-dev strace \
+debhelper dpkg-dev fakeroot lintian rpm git clang libclang-rt-14-dev strace rpmlint \
 librelp-dev rsyslog rsyslog-relp"
 
 missing=""

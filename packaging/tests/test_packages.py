@@ -32,6 +32,11 @@ RPM = Path(os.environ.get("AO_RPM") or
            next(iter(sorted((TOP / "build").glob("pam_accessowl-%s-1.*.rpm" % VERSION))),
                 TOP / "build" / "missing.rpm"))
 
+# the same tree built with a lower version (make package-check)
+PREV_DEB = os.environ.get("AO_PREV_DEB")
+PREV_RPM = os.environ.get("AO_PREV_RPM")
+PREV_VERSION = os.environ.get("AO_PREV_VERSION")
+
 UNITS = ["accessowl-%s.%s" % (w, t) for w in ("scan", "deliver")
          for t in ("service", "path", "timer")] + \
     ["accessowl-metrics.service", "accessowl-metrics.timer"]
@@ -135,6 +140,22 @@ def test_deb_paths_owners_modes():
     assert not any("token" in p for p in listing)
 
 
+def test_deb_license_and_maintainer(tmp_path):
+    need(DEB)
+    maint = run("dpkg-deb", "-f", str(DEB), "Maintainer").strip()
+    # set at build time from DEBFULLNAME and DEBEMAIL
+    assert maint == os.environ.get("AO_MAINTAINER", maint)
+    assert re.fullmatch(r"[^<>]+ <[^<>@ ]+@[^<>@ ]+>", maint), maint
+    run("dpkg-deb", "-x", str(DEB), str(tmp_path))
+    doc = tmp_path / "usr/share/doc/libpam-accessowl"
+    cr = (doc / "copyright").read_text()
+    assert "License: BSD-3-Clause" in cr
+    assert "GPL-3.0-or-later" in cr and "librelp" in cr
+    log = subprocess.run(["zcat", str(doc / "changelog.gz")],
+                         capture_output=True, text=True).stdout
+    assert " -- %s  " % maint in log
+
+
 def test_deb_conffiles_and_scripts(tmp_path):
     need(DEB)
     run("dpkg-deb", "-e", str(DEB), str(tmp_path / "c"))
@@ -173,6 +194,23 @@ def test_rpm_version():
     need(RPM)
     assert run("rpm", "-qp", "--qf", "%{NAME} %{VERSION}", str(RPM)) == \
         "pam_accessowl %s" % VERSION
+
+
+def test_rpm_license_and_packager():
+    need(RPM)
+    lic, packager = run("rpm", "-qp", "--qf", "%{LICENSE}\n%{PACKAGER}",
+                        str(RPM)).split("\n")
+    assert lic == "BSD-3-Clause"
+    # set at build time (%packager, else DEBFULLNAME/DEBEMAIL)
+    assert packager == os.environ.get("AO_PACKAGER", packager)
+    assert packager and "(none)" not in packager
+    # %license: /usr/share/licenses/NAME (Fedora) or NAME-VERSION (the
+    # _docdir_fmt of Debian's rpm)
+    lic_files = {"/usr/share/licenses/pam_accessowl%s/LICENSE" % v
+                 for v in ("", "-" + VERSION)}
+    assert lic_files & set(rpm_files())
+    log = run("rpm", "-qp", "--changelog", str(RPM))
+    assert "%s - %s-1" % (packager, VERSION) in log
 
 
 def test_rpm_paths_owners_modes():
@@ -226,12 +264,15 @@ def lifecycle(tmp_path_factory):
     (d / "root").mkdir()
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
            "AO_HOST_MNTNS": os.readlink("/proc/self/ns/mnt")}
+    more = [str(PREV_DEB), str(RPM), str(PREV_RPM)] if PREV_DEB else []
+    for f in more:
+        need(Path(f))
     p = subprocess.run(
         ["unshare", "--mount", "--pid", "--fork", "--net", "--ipc", "--uts",
          "--propagation", "private", "/usr/bin/python3",
          str(HERE / "throwaway_root.py"), str(DEB), str(d / "root"),
-         str(d / "result.json")],
-        env=env, capture_output=True, text=True, timeout=300)
+         str(d / "result.json")] + more,
+        env=env, capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout + p.stderr
     # nothing left mounted or written on the host
     assert not any((d / "root").iterdir())
@@ -256,7 +297,7 @@ def test_baseline_is_clean(lifecycle):
     assert pam_lines(st, "account") == [] and pam_lines(st, "session") == []
 
 
-def check_installed(st):
+def check_installed(st, admin_token=False):
     f = st["files"]
     assert st["status"] == "ii"
     assert st["user"] and st["user"].split(":")[6] == "/usr/sbin/nologin"
@@ -281,8 +322,13 @@ def check_installed(st):
     assert pam_lines(st, "account") == [["account", "optional", "pam_accessowl.so"]]
     assert pam_lines(st, "session") == [["session", "optional", "pam_accessowl.so"]]
     assert pam_lines(st, "auth") == [] and pam_lines(st, "password") == []
-    # no token shipped or made
-    assert f["/etc/accessowl/token"] is None
+    # no token shipped or made; one the admin made is theirs, untouched
+    tok = f["/etc/accessowl/token"]
+    if admin_token:
+        assert (tok["mode"], tok["owner"], tok["group"]) == \
+            ("0640", "root", "accessowl"), tok
+    else:
+        assert tok is None
 
 
 def test_install(lifecycle):
@@ -380,3 +426,120 @@ def test_purge_leaves_nothing_else(lifecycle):
             continue
         changed.append("%s: %s -> %s" % (path, before.get(path), after.get(path)))
     assert not changed, "left behind after purge:\n" + "\n".join(changed)
+
+
+# --------------------------------------------- upgrades, downgrade, the .rpm
+
+def need_upgrades(lc):
+    if not PREV_DEB:
+        msg = "AO_PREV_DEB unset: run `make package-check`"
+        if CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def systemctl(s):
+    """What the maintainer scripts asked systemctl for, a call a line."""
+    return s["out"].split("--- systemctl:", 1)[1].splitlines()
+
+
+STARTED = ["accessowl-scan.path", "accessowl-scan.timer",
+           "accessowl-deliver.path", "accessowl-deliver.timer"]
+
+
+def test_deb_first_install_takes_the_scan_baseline(lifecycle):
+    f = step(lifecycle, "install")["state"]["files"]
+    st = f["/var/lib/accessowl/scan.state"]
+    assert st and (st["type"], st["owner"]) == ("file", "accessowl")
+
+
+def test_deb_upgrade_keeps_everything_and_restarts_the_units(lifecycle):
+    need_upgrades(lifecycle)
+    prev = step(lifecycle, "deb_prev_install")
+    assert prev["state"]["status"] == "ii"
+    up = step(lifecycle, "deb_upgrade")
+    st = up["state"]
+    assert st["status"] == "ii"
+    facts = step(lifecycle, "deb_check_upgrade")["out"].split()
+    assert facts[:3] == ["config-kept", "token-kept", "queue-kept"], facts
+    assert facts[-1] == VERSION                      # the new helper
+    check_installed(st, admin_token=True)            # owners, modes, units
+    # the units restarted (the scripts saw systemd "running")
+    calls = systemctl(up)
+    for unit in STARTED:
+        assert any(re.search(r"(^| )(re)?start( [^ ]+)* %s( |$)" %
+                             re.escape(unit), c) for c in calls), (unit, calls)
+    # the pam-auth-update profile still active
+    assert pam_lines(st, "account") == [["account", "optional",
+                                          "pam_accessowl.so"]]
+    assert pam_lines(st, "session") != []
+
+
+def test_deb_downgrade_and_reinstall(lifecycle):
+    need_upgrades(lifecycle)
+    down = step(lifecycle, "deb_downgrade")
+    assert down["state"]["status"] == "ii"
+    facts = step(lifecycle, "deb_check_downgrade")["out"].split()
+    assert facts[:3] == ["config-kept", "token-kept", "queue-kept"], facts
+    assert facts[-1] == PREV_VERSION
+    for name in ("deb_reupgrade", "deb_reinstall"):
+        s = step(lifecycle, name)
+        check_installed(s["state"], admin_token=True)
+    purge = step(lifecycle, "deb_final_purge")
+    assert purge["state"]["status"] == ""
+    assert pam_lines(purge["state"], "account") == []
+
+
+def test_rpm_install_creates_the_user_and_runs_its_systemd_steps(lifecycle):
+    need_upgrades(lifecycle)
+    base = step(lifecycle, "rpm_baseline")["state"]
+    assert base["user"] is None
+    s = step(lifecycle, "rpm_prev_install")
+    st = s["state"]
+    f = st["files"]
+    # %pre: the system user, before the files it owns
+    user = st["user"].split(":")
+    assert user[0] == "accessowl" and user[6] == "/sbin/nologin", user
+    assert st["group"]
+    conf = f["/etc/accessowl/accessowl.conf"]
+    assert (conf["mode"], conf["owner"], conf["group"]) == ("0640", "root",
+                                                            "accessowl")
+    for d in ("/var/spool/accessowl", "/var/lib/accessowl"):
+        assert (f[d]["mode"], f[d]["owner"]) == ("0700", "accessowl"), d
+    mod = f["/usr/lib64/security/pam_accessowl.so"]
+    assert mod and mod["owner"] == "root"
+    # %post: presets for the units (systemd "runs"), the first scan's
+    # baseline
+    calls = systemctl(s)
+    assert any(c.startswith("--no-reload preset") and all(u in c for u in
+               STARTED) for c in calls), calls
+    # which the real systemctl did, offline: Debian has no preset files, so
+    # the default "enable" (RHEL's default presets disable them instead)
+    for unit, wants in ENABLED.items():
+        link = f["/etc/systemd/system/%s/%s" % (wants, unit)]
+        assert link and link["target"].endswith("/systemd/system/" + unit), unit
+    assert f["/var/lib/accessowl/scan.state"]["owner"] == "accessowl"
+
+
+def test_rpm_upgrade_keeps_everything_and_erase_stops_the_units(lifecycle):
+    need_upgrades(lifecycle)
+    step(lifecycle, "rpm_prev_use")
+    up = step(lifecycle, "rpm_upgrade")
+    facts = step(lifecycle, "rpm_check_upgrade")["out"].split()
+    assert facts[:3] == ["config-kept", "token-kept", "queue-kept"], facts
+    assert facts[-1] == VERSION
+    q = step(lifecycle, "rpm_query")["out"].split()
+    assert q[0] == VERSION
+    assert any(c.startswith("try-restart") for c in systemctl(up)), \
+        systemctl(up)
+    er = step(lifecycle, "rpm_erase")
+    f = er["state"]["files"]
+    assert f["/usr/sbin/accessowl-helper"] is None
+    assert f["/usr/lib64/security/pam_accessowl.so"] is None
+    assert any(c.startswith("--no-reload disable --now") for c in
+               systemctl(er)), systemctl(er)
+    for unit, wants in ENABLED.items():
+        assert f["/etc/systemd/system/%s/%s" % (wants, unit)] is None, unit
+    # the admin's edited config is kept as .rpmsave; the token and the data
+    assert f["/etc/accessowl/token"] is not None
+    assert er["state"]["user"]                       # system users stay

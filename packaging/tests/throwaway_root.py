@@ -1,7 +1,18 @@
-"""Install, reinstall, remove and purge a .deb in a throwaway root.
+"""Install, reinstall, remove and purge a .deb in a throwaway root; then
+upgrade to it from an earlier version, downgrade and upgrade again; then
+the same with the .rpm (rpm run in the throwaway root, scriptlets and all).
 
     unshare -m -p -f -n -i -u --propagation private \
-        /usr/bin/python3 throwaway_root.py DEB WORKDIR OUT.json
+        /usr/bin/python3 throwaway_root.py DEB WORKDIR OUT.json \
+        [PREV_DEB RPM PREV_RPM]
+
+PREV_DEB and PREV_RPM are the same tree built with a lower version.  For
+those scenarios the root pretends that systemd runs (/run/systemd/system,
+a policy-rc.d that allows, and in place of /usr/bin/systemctl, in the
+overlay only, a script that writes its arguments to /tmp/systemctl.log
+and passes unit-file operations on to the real one, offline),
+so that the maintainer scripts' systemd steps run and show what they ask
+for.
 
 Run it only that way (test_packages.py does): every mount below is made in
 a private mount namespace, and the script refuses to run when its mount
@@ -51,6 +62,9 @@ WATCH = [
     "/etc/systemd/system/paths.target.wants/accessowl-deliver.path",
     "/etc/systemd/system/timers.target.wants/accessowl-scan.timer",
     "/etc/systemd/system/timers.target.wants/accessowl-deliver.timer",
+    "/var/lib/accessowl/scan.state",
+    "/var/spool/accessowl/queue/1795000000-0123456789abcdef0123456789abcdef.json",
+    "/usr/lib64/security/pam_accessowl.so",
 ]
 
 
@@ -194,6 +208,102 @@ class Root:
         return out
 
 
+# A queued event, as the service user leaves it: an upgrade must keep it.
+QUEUED = "/var/spool/accessowl/queue/1795000000-0123456789abcdef0123456789abcdef.json"
+
+# Pretend systemd runs: the maintainer scripts' systemd steps then run,
+# and what they ask systemctl for is logged.  Unit-file operations (preset,
+# enable, disable, is-enabled, mask, unmask) are passed on to the real
+# systemctl with --root=/, which does them offline on the files, so the
+# enablement links are real; starting, stopping and reloading are only
+# logged.  upgrades() puts FAKE_SYSTEMCTL at /tmp/systemctl first.
+FAKE_SYSTEMCTL = r"""#!/bin/sh
+echo "$*" >> /tmp/systemctl.log
+op= args=
+for a; do
+    case $a in
+    --now|--system|--root=*|--no-reload) ;;
+    -*) args="$args $a" ;;
+    *) [ -n "$op" ] || op=$a; args="$args $a" ;;
+    esac
+done
+case $op in
+preset|enable|disable|reenable|is-enabled|mask|unmask)
+    exec /usr/bin/systemctl.real --root=/ $args ;;
+esac
+exit 0
+"""
+
+FAKE_SYSTEMD = """
+    set -e
+    mkdir -p /run/systemd/system
+    cp -p /usr/bin/systemctl /usr/bin/systemctl.real
+    install -m 0755 /tmp/systemctl /usr/bin/systemctl
+    printf '#!/bin/sh\\nexit 0\\n' > /usr/sbin/policy-rc.d
+    : > /tmp/systemctl.log
+    """
+
+# The admin's marks: an edited config, a token, a queued event.
+USE = """
+    set -e
+    echo '# the admin was here' >> /etc/accessowl/accessowl.conf
+    [ -e /etc/accessowl/token ] || install -m 0640 -o root -g accessowl \\
+        /dev/null /etc/accessowl/token
+    echo not-a-real-token > /etc/accessowl/token
+    install -d -m 0700 -o accessowl -g accessowl /var/spool/accessowl/queue
+    echo '{}' > %s
+    chown accessowl:accessowl %s
+    : > /tmp/systemctl.log
+    """ % (QUEUED, QUEUED)
+
+LOG = " ; rc=$?; echo '--- systemctl:'; cat /tmp/systemctl.log; " \
+    ": > /tmp/systemctl.log; exit $rc"
+
+# What an upgrade must have kept, one fact a line.
+CHECK = """
+    grep -q 'the admin was here' /etc/accessowl/accessowl.conf && echo config-kept
+    [ -s /etc/accessowl/token ] && echo token-kept
+    [ -e %s ] && echo queue-kept
+    /usr/sbin/accessowl-helper --version
+    """ % QUEUED
+
+
+def upgrades(r, step, prev_deb, rpm, prev_rpm):
+    for src, dst in ((prev_deb, "/tmp/prev.deb"), (rpm, "/tmp/pkg.rpm"),
+                     (prev_rpm, "/tmp/prev.rpm")):
+        with open(src, "rb") as a, open(r.path(dst), "wb") as b:
+            b.write(a.read())
+    with open(r.path("/tmp/systemctl"), "w") as f:
+        f.write(FAKE_SYSTEMCTL)
+    step("deb_fake_systemd", FAKE_SYSTEMD)
+    step("deb_prev_install", "dpkg -i /tmp/prev.deb" + LOG)
+    step("deb_prev_use", USE)
+    step("deb_upgrade", "dpkg -i /tmp/pkg.deb" + LOG)
+    step("deb_check_upgrade", CHECK)
+    step("deb_downgrade", "dpkg -i /tmp/prev.deb" + LOG)
+    step("deb_check_downgrade", CHECK)
+    step("deb_reupgrade", "dpkg -i /tmp/pkg.deb" + LOG)
+    step("deb_reinstall", "dpkg -i /tmp/pkg.deb" + LOG)
+    step("deb_final_purge", "dpkg -P libpam-accessowl" + LOG)
+    # the .rpm from scratch: no user, no data (the token stays)
+    step("rpm_baseline", """
+        set -e
+        if getent passwd accessowl >/dev/null; then userdel accessowl; fi
+        if getent group accessowl >/dev/null; then groupdel accessowl; fi
+        rm -rf /var/spool/accessowl /var/lib/accessowl /etc/accessowl
+        rm -rf /var/lib/rpm && mkdir -p /var/lib/rpm && rpm --initdb
+        : > /tmp/systemctl.log
+        """)
+    # --nodeps: the rpm database here knows none of the host's packages
+    step("rpm_prev_install", "rpm -i --nodeps /tmp/prev.rpm" + LOG)
+    step("rpm_prev_use", USE)
+    step("rpm_upgrade", "rpm -U --nodeps /tmp/pkg.rpm" + LOG)
+    step("rpm_check_upgrade", CHECK)
+    step("rpm_query", "rpm -q --qf '%{VERSION}' pam_accessowl; echo; "
+         "/usr/sbin/accessowl-helper --version")
+    step("rpm_erase", "rpm -e --nodeps pam_accessowl" + LOG)
+
+
 def main():
     deb, workdir, out_json = sys.argv[1:4]
     host_ns = os.environ.get("AO_HOST_MNTNS")
@@ -240,6 +350,8 @@ def main():
         """)
     step("remove", "dpkg -r libpam-accessowl")
     step("purge", "dpkg -P libpam-accessowl")
+    if len(sys.argv) > 6:
+        upgrades(r, step, *sys.argv[4:7])
     with open(out_json, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)
 

@@ -24,9 +24,13 @@
  *
  * Trust: a message is what a host says.  A host can only report events;
  * the worst a compromised one can do is report false ones, which are
- * logged with the host name it gave and the address rsyslog saw.
+ * logged with the host name it gave and the address rsyslog saw.  How
+ * many different people one sender may name in an hour is bounded
+ * (collector.sender_people_per_hour, budget.h): beyond it, its new events
+ * are parked for the administrator, kept but not filed.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <poll.h>
@@ -38,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cmd.h"
 #include "err.h"
 #include "kick.h"
@@ -54,12 +59,13 @@
 struct ingest {
 	struct ao_session run;
 	struct ao_spool sp;
+	struct ao_budget *budget;
 	const char *config_path;
 	unsigned long long refused[REFUSED_MEMORY];
 	size_t nrefused;
 	long long last_error_answer;
 	bool queued;          /* something new since the last deliverer kick */
-	unsigned long taken, dups, bad;
+	unsigned long taken, dups, bad, parked;
 };
 
 /* FNV-1a, 64 bits: recognises a message sent again. */
@@ -185,12 +191,48 @@ kept(struct ingest *in, const struct ao_event_rec *ev, char *other,
 	return KEPT_NEW;
 }
 
+/*
+ * Within its sender's budget?  The sender: the address rsyslog saw, else
+ * the host name the message gives; the person: the address, else the
+ * account on that host.  When not, ev is marked for the parked queue.
+ */
+static enum ao_queue
+budget_queue(struct ingest *in, struct ao_event_rec *ev, const char *via)
+{
+	char sender[AO_HOST_MAX + 8], person[512], why[512];
+	size_t i;
+
+	if (via[0] != '\0')
+		snprintf(sender, sizeof(sender), "%s", via);
+	else
+		snprintf(sender, sizeof(sender), "host %s", ev->host);
+	if (ev->email[0] != '\0')
+		snprintf(person, sizeof(person), "%s", ev->email);
+	else
+		snprintf(person, sizeof(person), "%s@%s", ev->user, ev->host);
+	for (i = 0; sender[i]; i++)
+		sender[i] = (char)tolower((unsigned char)sender[i]);
+	for (i = 0; person[i]; i++)
+		person[i] = (char)tolower((unsigned char)person[i]);
+	if (ao_budget_admit(in->budget, sender, person, ev->received))
+		return AO_Q_QUEUE;
+	snprintf(why, sizeof(why), "sender %s reported more than %ld "
+	    "different people within an hour (collector."
+	    "sender_people_per_hour): parked until an administrator checks "
+	    "that host; then: accessowl-helper deliver --retry-parked",
+	    sender, in->run.cfg.collector_people_per_hour);
+	if (ao_set(&ev->error, why) != AO_OK)
+		return AO_Q_COUNT;
+	return AO_Q_PARKED;
+}
+
 /* One message: refuse, keep once, or fail (then rsyslog sends it again). */
 static void
 one(struct ingest *in, const char *line, size_t len)
 {
 	struct ao_event_rec ev;
 	char why[256], via[64], other[AO_HOST_MAX + 1];
+	enum ao_queue q = AO_Q_QUEUE;
 	enum kept k;
 	int r;
 
@@ -223,8 +265,10 @@ one(struct ingest *in, const char *line, size_t len)
 		goto out;
 	}
 	k = kept(in, &ev, other, sizeof(other));
-	if (k == KEPT_NEW)
-		r = ao_spool_put(&in->sp, AO_Q_QUEUE, &ev);
+	if (k == KEPT_NEW && (q = budget_queue(in, &ev, via)) == AO_Q_COUNT)
+		r = AO_ERR_NOMEM;
+	else if (k == KEPT_NEW)
+		r = ao_spool_put(&in->sp, q, &ev);
 	(void)flock(in->sp.rootfd, LOCK_UN);
 	if (k == KEPT_OTHER_HOST) {
 		snprintf(why, sizeof(why), "host %s sent event id %s, which "
@@ -245,6 +289,15 @@ one(struct ingest *in, const char *line, size_t len)
 		    "rsyslog keeps it and sends it again", ev.id, ev.host,
 		    ao_strerror(r));
 		answer("ERROR: cannot write the spool");
+		goto out;
+	}
+	if (q == AO_Q_PARKED) {
+		in->parked++;
+		ao_err("host %s%s%s%s reported account %s %s (person %s): "
+		    "event %s parked: %s", ev.host, via[0] ? " (from " : "", via,
+		    via[0] ? ")" : "", ev.user, ev.event, ev.email, ev.id,
+		    ev.error);
+		answer("OK");
 		goto out;
 	}
 	in->taken++;
@@ -363,6 +416,11 @@ cmd_ingest(const struct ao_opts *o, int argc, char **argv)
 	    (r = ao_session_drop(&in->run)) != AO_OK ||
 	    (r = ao_spool_open(in->run.cfg.spool_dir, &in->sp)) != AO_OK)
 		goto out;
+	if ((in->budget = ao_budget_new(in->run.cfg.collector_people_per_hour))
+	    == NULL) {
+		r = AO_ERR_NOMEM;
+		goto out;
+	}
 	answer("OK");
 	while (next_line(rd, line, &len)) {
 		one(in, line, len);
@@ -373,12 +431,14 @@ cmd_ingest(const struct ao_opts *o, int argc, char **argv)
 	}
 	if (in->queued)
 		ao_delivery_start(in->config_path);
-	ao_info("ingest: %lu events taken, %lu already kept, %lu refused",
-	    in->taken, in->dups, in->bad);
+	ao_info("ingest: %lu events taken, %lu parked over a sender's budget, "
+	    "%lu already kept, %lu refused", in->taken, in->parked, in->dups,
+	    in->bad);
 	r = AO_OK;
 out:
 	free(line);
 	free(rd);
+	ao_budget_free(in->budget);
 	if (in->sp.rootfd >= 0)
 		ao_spool_close(&in->sp);
 	ao_session_close(&in->run);

@@ -69,6 +69,8 @@ static const struct key relay_keys[] = {
 };
 static const struct key collector_keys[] = {
 	{ "hosts", K_STRLIST, F(collector_hosts), 0, 0, NULL },
+	{ "sender_people_per_hour", K_INT, F(collector_people_per_hour), 0,
+	  1000, NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 static const struct key root_keys[] = {
@@ -492,6 +494,7 @@ ao_config_defaults(struct ao_config *cfg)
 	cfg->min_uid = 1000;
 	cfg->relay_tls = true;
 	cfg->relay_timeout = 10;
+	cfg->collector_people_per_hour = 50;
 	if ((cfg->relay_url = strdup("")) == NULL ||
 	    (cfg->relay_ca_file = strdup("")) == NULL ||
 	    (cfg->relay_cert_file = strdup("")) == NULL ||

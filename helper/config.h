@@ -70,6 +70,9 @@ struct ao_config {
 	/* collector: what `ingest` accepts from relay hosts */
 	struct ao_strlist collector_hosts; /* host name patterns (fnmatch);
 	                                    * empty = any host rsyslog let in */
+	long collector_people_per_hour; /* different people one sender may
+	                                 * report in an hour (budget.h); 0:
+	                                 * no limit */
 };
 
 /* Fill cfg with the built-in defaults.  AO_OK or AO_ERR_NOMEM. */

@@ -244,6 +244,74 @@ def test_ingest_keeps_each_event_once_and_never_stalls(fake, env):
         assert why in err, (why, err)
 
 
+def test_a_sender_naming_too_many_people_is_parked_not_filed(fake, env):
+    """A compromised relay host reports false locks of many people: beyond
+    collector.sender_people_per_hour its events wait for the administrator
+    instead of spending the token's budget.  It cannot escape by claiming
+    other host names: the budget follows the address rsyslog saw."""
+    names = ["alice", "p0", "p1", "p2", "p3", "p4"]
+    f = fake(people(*names))
+    cenv = env(f, identity='email_domain = "example.com";', spread=0,
+               extra=f'collector: {{ hosts = [ "*.{DOMAIN}" ]; '
+                     f'sender_people_per_hour = 3; }};')
+    p = ingest_proc(cenv)
+    ids = iter(f"{i:032x}" for i in range(1, 1000))
+    nat, evil, other = "203.0.113.9", "198.51.100.66", "192.0.2.44"
+    # a fleet behind one NAT address reports one person from 20 hosts: one
+    # person, within any budget
+    for i in range(20):
+        assert ask(p, nat + " " + event(host=f"web{i:02d}.{DOMAIN}",
+                                        id_=next(ids))) == "OK"
+    # the compromised sender names five people, each under another name
+    sent = {}
+    for i, who in enumerate(["p0", "p1", "p2", "p3", "p4"]):
+        sent[who] = next(ids)
+        assert ask(p, evil + " " + event(host=f"db{i}.{DOMAIN}", user=who,
+                                         id_=sent[who])) == "OK"
+    # a person it named already still passes; a resent event stays once
+    again = next(ids)
+    assert ask(p, evil + " " + event(host=f"db9.{DOMAIN}", user="p1",
+                                     id_=again)) == "OK"
+    assert ask(p, evil + " " + event(host=f"db3.{DOMAIN}", user="p3",
+                                     id_=sent["p3"])) == "OK"
+    # another sender has its own budget
+    mine = next(ids)
+    assert ask(p, other + " " + event(host=f"app1.{DOMAIN}", user="p4",
+                                      id_=mine)) == "OK"
+    p.stdin.close()
+    err = p.stderr.read()
+    assert p.wait(30) == 0, err
+    st = {e["id"]: e for e in status(cenv)}
+    assert len(st) == 20 + 5 + 1 + 1, sorted(st)
+    parked = sorted(e["user"] for e in st.values() if e["queue"] == "parked")
+    assert parked == ["p3", "p4"], parked
+    for who in ("p3", "p4"):
+        e = st[sent[who]]
+        assert e["via"] == evil
+        assert f"sender {evil} reported more than 3 different people" \
+            in e["error"], e
+        assert "deliver --retry-parked" in e["error"]
+    assert st[again]["queue"] == "queued" and st[mine]["queue"] == "queued"
+    assert err.count(f"(from {evil})") >= 2 and "parked: sender" in err, err
+    # delivery files the others and leaves the parked alone (ingest has
+    # started a deliverer too: whichever runs, the result is the same)
+    def settled():
+        d = cenv.run("deliver", "--now")
+        assert d.returncode == 0, d.stderr
+        return all(e["queue"] in ("delivered", "parked")
+                   for e in status(cenv))
+    assert wait_for(settled, timeout=60, step=0.5), status(cenv)
+    left = sorted(e["user"] for e in status(cenv) if e["queue"] != "delivered")
+    assert left == ["p3", "p4"], left
+    assert len(f.revocations()) == 2 * 5, f.revocations()
+    # the administrator checked db3 and db4 and releases them: filed once
+    d = cenv.run("deliver", "--retry-parked")
+    assert d.returncode == 0, d.stderr
+    assert wait_for(lambda: settled() and len(f.revocations()) == 2 * 6,
+                    timeout=60, step=0.5), f.revocations()
+    assert not [e for e in status(cenv) if e["queue"] != "delivered"]
+
+
 def test_collector_refuses_a_host_without_its_ca_and_hosts_check_its_name(
         fake, env, relay_certs, service_tmp):
     need_root()

@@ -81,6 +81,8 @@ sample_is_defaults(void **state)
 	assert_int_equal(c.relay_tls, d.relay_tls);
 	assert_int_equal(c.relay_timeout, d.relay_timeout);
 	assert_int_equal(c.collector_hosts.n, 0);
+	assert_int_equal(c.collector_people_per_hour,
+	    d.collector_people_per_hour);
 	ao_config_free(&c);
 	ao_config_free(&d);
 	free(text);
@@ -135,6 +137,11 @@ collector(void **state)
 	assert_false(c.relay);
 	assert_int_equal(c.collector_hosts.n, 2);
 	assert_string_equal(c.collector_hosts.v[0], "*.prod.example");
+	assert_int_equal(c.collector_people_per_hour, 50);   /* the default */
+	ao_config_free(&c);
+	assert_int_equal(parse("collector: { sender_people_per_hour = 0; };",
+	    &c, err, sizeof(err)), AO_OK);
+	assert_int_equal(c.collector_people_per_hour, 0);
 	ao_config_free(&c);
 }
 
@@ -245,6 +252,8 @@ errors_table(void **state)
 		  "relay.timeout = 0 is out of range" },
 		{ "relay: { token_file = \"/t\"; };", "unknown key 'relay.token_file'" },
 		{ "collector: { hosts = [ \"a b\" ]; };", "collector.hosts: \"a b\"" },
+		{ "collector: { sender_people_per_hour = 1001; };",
+		  "collector.sender_people_per_hour = 1001 is out of range" },
 	};
 	size_t i;
 

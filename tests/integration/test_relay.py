@@ -291,7 +291,9 @@ def test_a_sender_naming_too_many_people_is_parked_not_filed(fake, env):
         assert f"sender {evil} reported more than 3 different people" \
             in e["error"], e
         assert "deliver --retry-parked" in e["error"]
-    assert st[again]["queue"] == "queued" and st[mine]["queue"] == "queued"
+    # (ingest has started a deliverer: they may be delivered already)
+    assert st[again]["queue"] in ("queued", "delivered")
+    assert st[mine]["queue"] in ("queued", "delivered")
     assert err.count(f"(from {evil})") >= 2 and "parked: sender" in err, err
     # delivery files the others and leaves the parked alone (ingest has
     # started a deliverer too: whichever runs, the result is the same)

@@ -56,6 +56,8 @@ static const struct key accounts_keys[] = {
 static const struct key paths_keys[] = {
 	{ "spool_dir", K_STR, F(spool_dir), 0, 0, NULL },
 	{ "state_dir", K_STR, F(state_dir), 0, 0, NULL },
+	{ "keep_delivered_days", K_INT, F(keep_delivered_days), 0, 36500,
+	  NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 static const struct key relay_keys[] = {
@@ -495,6 +497,7 @@ ao_config_defaults(struct ao_config *cfg)
 	cfg->relay_tls = true;
 	cfg->relay_timeout = 10;
 	cfg->collector_people_per_hour = 50;
+	cfg->keep_delivered_days = 90;
 	if ((cfg->relay_url = strdup("")) == NULL ||
 	    (cfg->relay_ca_file = strdup("")) == NULL ||
 	    (cfg->relay_cert_file = strdup("")) == NULL ||

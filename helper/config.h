@@ -54,6 +54,8 @@ struct ao_config {
 	/* paths */
 	char *spool_dir;
 	char *state_dir;
+	long keep_delivered_days; /* delivered events kept in done/ (for
+	                           * status); 0: for ever */
 	/* service user */
 	char *user;
 	/* relay: a fleet host without the token forwards its events to a

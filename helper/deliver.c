@@ -633,6 +633,31 @@ ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp)
 	return r;
 }
 
+static bool
+still_followed(const char *id, void *ctx)
+{
+	return ao_follow_pending(ctx, id);
+}
+
+/* Delivered events older than paths.keep_delivered_days leave done/;
+ * those with revocations still followed stay.  Never fails a run. */
+static void
+forget_delivered(struct ao_session *run, struct ao_spool *sp)
+{
+	long days = run->cfg.keep_delivered_days;
+	size_t n = 0;
+
+	if (days <= 0)
+		return;
+	if (ao_spool_prune_done(sp, (long long)time(NULL) - days * 86400LL,
+	    still_followed, &run->cfg, &n) != AO_OK)
+		ao_warn("could not remove every delivered event older than "
+		    "%ld days from %s/done", days, run->cfg.spool_dir);
+	if (n > 0)
+		ao_info("forgot %zu delivered events (older than "
+		    "paths.keep_delivered_days = %ld)", n, days);
+}
+
 int
 ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 {
@@ -678,6 +703,8 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 					r = f;
 			}
 		}
+		if (round == 0)
+			forget_delivered(run, sp);
 		ao_spool_unlock(sp);
 		if (held != AO_OK || stop || !any_due(sp, NULL))
 			break;

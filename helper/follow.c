@@ -12,6 +12,16 @@
 #define FOLLOW "follow"
 
 bool
+ao_follow_pending(const struct ao_config *cfg, const char *id)
+{
+	char line[200];
+
+	/* when in doubt (unreadable), it is kept */
+	return ao_record_read(cfg->state_dir, FOLLOW, id, line,
+	    sizeof(line)) != AO_ERR_NOTFOUND;
+}
+
+bool
 ao_follow_settled(const char *status)
 {
 	return status != NULL && (strcmp(status, "revoked") == 0 ||

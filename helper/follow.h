@@ -47,6 +47,9 @@ int ao_follow_start(const struct ao_config *cfg, struct ao_event_rec *ev,
 int ao_follow_pass(struct ao_session *run, struct ao_spool *sp, bool all,
     bool *stop);
 
+/* Is something of event id still to follow (it is in the index)? */
+bool ao_follow_pending(const struct ao_config *cfg, const char *id);
+
 /* Is the status one a revocation ends in: revoked or rejected? */
 bool ao_follow_settled(const char *status);
 

@@ -460,6 +460,45 @@ ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
 	return list_dir(fd, is_event_file, names, n);
 }
 
+int
+ao_spool_prune_done(struct ao_spool *sp, long long before,
+    bool (*keep)(const char *id, void *ctx), void *ctx, size_t *removed)
+{
+	int fd = sp->fd[AO_Q_DONE], r;
+	char **names;
+	size_t n, i;
+
+	*removed = 0;
+	if ((r = ao_spool_list(sp, AO_Q_DONE, &names, &n)) != AO_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		const char *name = names[i];
+		char id[33], *end;
+		long long created;
+		struct stat st;
+
+		/* "<created>-<32 hex digits>.json" */
+		created = strtoll(name, &end, 10);
+		if (end == name || *end != '-' || strlen(end + 1) != 32 + 5 ||
+		    created >= before)
+			continue;
+		memcpy(id, end + 1, 32);
+		id[32] = '\0';
+		if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || (long long)st.st_mtime >= before ||
+		    (keep != NULL && keep(id, ctx)))
+			continue;
+		if (unlinkat(fd, name, 0) == 0)
+			(*removed)++;
+		else if (errno != ENOENT)
+			r = AO_ERR_SYSTEM;
+	}
+	ao_names_free(names, n);
+	if (*removed > 0 && fsync(fd) != 0)
+		r = AO_ERR_SYSTEM;
+	return r;
+}
+
 void
 ao_names_free(char **names, size_t n)
 {

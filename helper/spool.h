@@ -85,6 +85,15 @@ int ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
     const struct ao_event_rec *ev);
 
+/*
+ * Forget delivered events: remove from done/ each event that happened
+ * before `before` (unix time) and whose file was last written before it
+ * too, unless keep(id, ctx) says something is left to do with it.  Queued
+ * and parked events are never touched.  *removed: how many.
+ */
+int ao_spool_prune_done(struct ao_spool *sp, long long before,
+    bool (*keep)(const char *id, void *ctx), void *ctx, size_t *removed);
+
 /* Sorted names of *.json in q (oldest first).  Free with ao_names_free. */
 int ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names,
     size_t *n);

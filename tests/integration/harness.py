@@ -154,7 +154,7 @@ class Env:
         self.write_config(fake, certs, **cfg)
 
     def write_config(self, fake, certs, ca=None, timeout=3, user=None,
-                     extra="", identity="", scope="", spread=0):
+                     extra="", identity="", scope="", spread=0, paths=""):
         if user is None:
             user = "nobody"
         ca = ca or str(certs / "ca.pem")
@@ -164,7 +164,8 @@ api: {{ url = "{url}"; token_file = "{self.token_path}";
         ca_file = "{ca}"; timeout = {timeout}; spread = {spread}; }};
 identity: {{ {identity} }};
 scope: {{ {scope} }};
-paths: {{ spool_dir = "{self.tmp}/spool"; state_dir = "{self.tmp}/state"; }};
+paths: {{ spool_dir = "{self.tmp}/spool"; state_dir = "{self.tmp}/state";
+         {paths} }};
 user = "{user}";
 {extra}
 """)

@@ -196,3 +196,36 @@ def test_429_is_counted(fake, env):
                     ["accessowl_api_rate_limited_total"] == 1)
     m = metrics(e.run("status", "--prometheus").stdout)
     assert m["accessowl_rate_limit_hold_until_timestamp_seconds"] > 0
+
+
+def test_delivered_events_are_forgotten_once_old_and_settled(fake, env):
+    """paths.keep_delivered_days: a delivered event leaves the spool once
+    it is that old and nothing of it is still followed.  (One day here:
+    the test CA's certificates are valid for two.)"""
+    f = fake(people("alice", active=STATES))
+    e = env(f, identity='email_domain = "example.com";',
+            paths="keep_delivered_days = 1;")
+    r0, r1, r2 = filed(f, e)
+    done = e.spool / "done"
+    assert len(list(done.glob("*.json"))) == 1
+    # 30 hours on, two revocations still processing: kept
+    settle(f, r0, "revoked")
+    p = at(e, "+30h", "deliver")
+    assert p.returncode == 0, p.stderr
+    [ev] = status(e)
+    assert any((e.state / "follow").iterdir())
+    # all settled, but only 12 hours on: kept
+    settle(f, r1, "revoked")
+    settle(f, r2, "revoked")
+    p = at(e, "+12h", "deliver", "--now")
+    assert p.returncode == 0, p.stderr
+    assert not any((e.state / "follow").iterdir())
+    [ev] = status(e)
+    assert all(s["revocation_status"] == "revoked" for s in ev["states"])
+    # settled and 30 hours old: forgotten, and said so
+    p = at(e, "+30h", "-v", "deliver")
+    assert p.returncode == 0, p.stderr
+    assert "forgot 1 delivered events (older than paths.keep_delivered_" \
+        "days = 1)" in p.stderr, p.stderr
+    assert status(e) == []
+    assert list(done.glob("*.json")) == []

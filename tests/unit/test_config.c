@@ -83,6 +83,8 @@ sample_is_defaults(void **state)
 	assert_int_equal(c.collector_hosts.n, 0);
 	assert_int_equal(c.collector_people_per_hour,
 	    d.collector_people_per_hour);
+	assert_int_equal(c.keep_delivered_days, 90);
+	assert_int_equal(c.keep_delivered_days, d.keep_delivered_days);
 	ao_config_free(&c);
 	ao_config_free(&d);
 	free(text);
@@ -252,6 +254,8 @@ errors_table(void **state)
 		  "relay.timeout = 0 is out of range" },
 		{ "relay: { token_file = \"/t\"; };", "unknown key 'relay.token_file'" },
 		{ "collector: { hosts = [ \"a b\" ]; };", "collector.hosts: \"a b\"" },
+		{ "paths: { keep_delivered_days = -1; };",
+		  "paths.keep_delivered_days = -1 is out of range" },
 		{ "collector: { sender_people_per_hour = 1001; };",
 		  "collector.sender_people_per_hour = 1001 is out of range" },
 	};

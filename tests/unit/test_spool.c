@@ -568,6 +568,71 @@ move(void **state)
 	ao_spool_close(&sp);
 }
 
+static bool
+keep_b(const char *id, void *ctx)
+{
+	(*(int *)ctx)++;
+	return strcmp(id, ID_B) == 0;
+}
+
+/* Delivered events leave done/ once old by both clocks, unless kept;
+ * queued and parked ones never. */
+static void
+prune_done(void **state)
+{
+	static const char *const ids[] = {
+		ID_A, ID_B, "11111111111111111111111111111111",
+		"22222222222222222222222222222222",
+		"33333333333333333333333333333333",
+	};
+	struct ao_event_rec ev;
+	struct ao_spool sp;
+	struct timespec old[2] = { { 1700000000, 0 }, { 1700000000, 0 } };
+	char name[128];
+	size_t n, i;
+	int asked = 0;
+
+	(void)state;
+	open_spool(&sp);
+	for (i = 0; i < 5; i++) {
+		/* the fourth happened recently; the others long ago */
+		mkev(&ev, ids[i], i == 3 ? 1800000000 : 1700000000, "alice");
+		assert_int_equal(ao_spool_put(&sp, i == 4 ? AO_Q_QUEUE :
+		    AO_Q_DONE, &ev), AO_OK);
+		ao_event_filename(&ev, name, sizeof(name));
+		/* the third's file was written recently (a follow-up) */
+		if (i != 2)
+			assert_int_equal(utimensat(sp.fd[i == 4 ? AO_Q_QUEUE :
+			    AO_Q_DONE], name, old, 0), 0);
+		ao_event_free(&ev);
+	}
+	mkev(&ev, "44444444444444444444444444444444", 1700000000, "bob");
+	assert_int_equal(ao_spool_put(&sp, AO_Q_PARKED, &ev), AO_OK);
+	ao_event_free(&ev);
+	/* not an event file: left alone */
+	assert_int_equal(ao_durable_write(sp.fd[AO_Q_DONE], "notes.txt", "x",
+	    1), AO_OK);
+
+	assert_int_equal(ao_spool_prune_done(&sp, 1750000000, keep_b, &asked,
+	    &n), AO_OK);
+	assert_int_equal(n, 1);                 /* only A */
+	assert_int_equal(asked, 2);             /* asked about A and B */
+	assert_int_equal(count(at("spool/done"), "1700000000-" ID_A), 0);
+	assert_int_equal(count(at("spool/done"), "1700000000-" ID_B), 1);
+	assert_int_equal(count(at("spool/done"), "1700000000-1111"), 1);
+	assert_int_equal(count(at("spool/done"), "1800000000-2222"), 1);
+	assert_int_equal(count(at("spool/done"), "notes.txt"), 1);
+	assert_int_equal(count(at("spool/queue"), ""), 1);
+	assert_int_equal(count(at("spool/parked"), ""), 1);
+	/* with nothing left to follow, B goes too, and only B */
+	assert_int_equal(ao_spool_prune_done(&sp, 1750000000, NULL, NULL, &n),
+	    AO_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(count(at("spool/done"), "1700000000-" ID_B), 0);
+	assert_int_equal(count(at("spool/done"), ""), 3);
+	ao_spool_close(&sp);
+}
+
 /* What the service user (or a crash) may leave in queue/. */
 static void
 get_hostile(void **state)
@@ -1008,6 +1073,7 @@ main(void)
 		T(spool_open_layout),
 		T(put_list_get),
 		T(move),
+		T(prune_done),
 		T(get_hostile),
 		T(lock),
 		T(hold),

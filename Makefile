@@ -72,6 +72,7 @@ UNIT_TESTS := test_text test_config test_identity test_reason test_json test_acc
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost
+RELPSEND := $(BUILD)/tests/relpsend
 
 .PHONY: all helper module deps demo bench check unit integration man-check install clean asan valgrind
 
@@ -131,7 +132,12 @@ $(PAMHOST): tests/host/pamhost.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $< -lpam
 
-integration: helper module $(SHIM) $(PAMHOST)
+# test-only RELP client: what a compromised relay host could send
+$(RELPSEND): tests/host/relpsend.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -O2 -o $@ $< -lrelp
+
+integration: helper module $(SHIM) $(PAMHOST) $(RELPSEND)
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/test_fake_accessowl.py tests/integration
 
 # The whole story on an embedded fake AccessOwl (see tests/demo.py).
@@ -163,7 +169,7 @@ check: deps
 # normal build: it runs inside pamtester, which is not sanitized).
 ASAN_FLAGS := EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	LDFLAGS="-fsanitize=address,undefined"
-asan: all $(SHIM) $(PAMHOST)
+asan: all $(SHIM) $(PAMHOST) $(RELPSEND)
 	$(MAKE) BUILD=build-asan $(ASAN_FLAGS) unit helper
 	AO_HELPER=$(CURDIR)/build-asan/accessowl-helper \
 		ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \

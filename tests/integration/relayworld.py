@@ -84,7 +84,8 @@ class Collector:
     """rsyslogd with the shipped collector config; env is the collector's
     helper Env (the only one with a token)."""
 
-    def __init__(self, base, certs, env, port=None, permitted=f"*.{DOMAIN}"):
+    def __init__(self, base, certs, env, port=None, permitted=f"*.{DOMAIN}",
+                 global_params=""):
         self.env = env
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="ao-rsyslog-", dir=base))
@@ -111,7 +112,7 @@ class Collector:
         self.internal = self.dir / "rsyslog.log"
         self.conf = self.dir / "rsyslog.conf"
         self.conf.write_text(
-            f'global(workDirectory="{self.work}")\n'
+            f'global(workDirectory="{self.work}" {global_params})\n'
             f'include(file="{self.dir}/accessowl-collector.conf")\n'
             f'*.* action(type="omfile" file="{self.internal}")\n')
         self.proc = None

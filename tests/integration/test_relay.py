@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import need_root
-from harness import HELPER
+from harness import HELPER, ROOT
 from pamwrap import wait_for
 from relayworld import DOMAIN, Collector, RelayCerts, RelayHost
 from worlds import people, person_states
@@ -312,6 +312,56 @@ def test_a_sender_naming_too_many_people_is_parked_not_filed(fake, env):
     assert wait_for(lambda: settled() and len(f.revocations()) == 2 * 6,
                     timeout=60, step=0.5), f.revocations()
     assert not [e for e in status(cenv) if e["queue"] != "delivered"]
+
+
+RELPSEND = ROOT / "build" / "tests" / "relpsend"
+
+
+def test_a_host_cannot_forge_the_sender_address_with_a_newline(
+        fake, env, relay_certs, service_tmp):
+    """The sender's budget follows the address rsyslog puts before the
+    message.  A compromised host sends, over its own RELP session, a
+    message with a newline and a line of its own making: a forged address
+    and another event.  The shipped template escapes control characters,
+    so ingest sees one line, which it refuses; nothing is attributed to
+    the forged address.  Even where the administrator has turned rsyslog's
+    own escaping on reception off, as here."""
+    need_root()
+    f = fake(people("alice", "bob", "carol"))
+    cenv = collector_env(env, f, spread=0)
+    col = Collector(service_tmp, relay_certs, cenv, global_params=(
+        'parser.escapeControlCharactersOnReceive="off"'))
+    name = NAMES[1]
+    col.start()
+
+    def send(msg):
+        p = subprocess.run(
+            [str(RELPSEND), "localhost", str(col.port),
+             str(relay_certs.d / "ca.pem"), str(relay_certs.d / f"{name}.pem"),
+             str(relay_certs.d / f"{name}.key")],
+            input=msg.encode(), capture_output=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+
+    def users():
+        return sorted(e["user"] for e in status(cenv))
+    try:
+        # the client works: a plain event is taken
+        send(rawmsg(event(host=name, user="alice", id_="a" * 32), name))
+        assert wait_for(lambda: users() == ["alice"], timeout=30), users()
+        # the attack
+        forged = "198.51.100.99 " + event(host=NAMES[2], user="bob",
+                                          id_="b" * 32)
+        send(rawmsg(event(host=name, user="alice", id_="c" * 32), name) +
+             "\n" + forged)
+        # what comes after it is taken: the attack has been handled
+        send(rawmsg(event(host=name, user="carol", id_="d" * 32), name))
+        assert wait_for(lambda: "carol" in users(), timeout=60), users()
+    finally:
+        col.stop()
+    st = status(cenv)
+    assert not [e for e in st if e.get("via") == "198.51.100.99"], st
+    assert "bob" not in users(), st
+    assert {e.get("via") for e in st} == {"127.0.0.1"}, st
 
 
 def test_collector_refuses_a_host_without_its_ca_and_hosts_check_its_name(

@@ -492,6 +492,11 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
  * was never found), and a state AccessOwl refused gets a new
  * Idempotency-Key, since the old one belongs to a request that was
  * received and refused, and would now only earn a 409.
+ *
+ * Not the e-mail of an event a relay host reported (received): the
+ * account is that host's, resolved by that host's configuration; an
+ * account of the same name here, or this host's identity rules, say
+ * nothing about who it is.
  */
 static int
 requeue(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev)
@@ -500,7 +505,7 @@ requeue(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev)
 	size_t i;
 	int r;
 
-	if (ev->person_id == NULL) {
+	if (ev->person_id == NULL && ev->received == 0) {
 		struct passwd *pw = getpwnam(ev->user);
 		const char *src = NULL;
 		char email[AO_EMAIL_MAX];

@@ -314,6 +314,45 @@ def test_a_sender_naming_too_many_people_is_parked_not_filed(fake, env):
     assert not [e for e in status(cenv) if e["queue"] != "delivered"]
 
 
+def test_released_relay_events_keep_the_person_their_host_resolved(fake, env):
+    """A relay host's account is resolved by that host (its identity.map):
+    when the collector releases a parked event of it, its own identity
+    rules and its own accounts of the same name must not choose another
+    person.  Here the collector maps its own account alice to
+    alice@example.com, a different person from the one web01 named."""
+    world = people("alice", "p0", "asmith")
+    for u in world["users"]:
+        if u["email"] == "asmith@example.com":
+            u["email"] = "alice.smith@corp.example"
+    f = fake(world)
+    cenv = env(f, identity='email_domain = "example.com"; map = ( { user '
+               '= "alice"; email = "alice@example.com"; } );', spread=0,
+               extra=f'collector: {{ hosts = [ "*.{DOMAIN}" ]; '
+                     f'sender_people_per_hour = 1; }};')
+    p = ingest_proc(cenv)
+    assert ask(p, "192.0.2.9 " + event(user="p0", id_="1" * 32)) == "OK"
+    # over the budget: parked before its person was looked up
+    assert ask(p, "192.0.2.9 " + event(
+        user="alice", email="alice.smith@corp.example",
+        email_source="identity.map", id_="2" * 32)) == "OK"
+    p.stdin.close()
+    assert p.wait(30) == 0, p.stderr.read()
+    [parked] = [e for e in status(cenv) if e["queue"] == "parked"]
+    assert parked["email"] == "alice.smith@corp.example"
+    d = cenv.run("deliver", "--retry-parked")
+    assert d.returncode == 0, d.stderr
+
+    def settled():
+        cenv.run("deliver", "--now")
+        return all(e["queue"] == "delivered" for e in status(cenv))
+    assert wait_for(settled, timeout=60, step=0.5), status(cenv)
+    revoked = {r["access_state_id"] for r in f.revocations()}
+    assert revoked == set(person_states("p0", 2)) | \
+        set(person_states("asmith", 2)), revoked
+    [ev] = [e for e in status(cenv) if e["user"] == "alice"]
+    assert ev["email"] == "alice.smith@corp.example"
+
+
 RELPSEND = ROOT / "build" / "tests" / "relpsend"
 
 

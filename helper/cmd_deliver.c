@@ -1,6 +1,7 @@
 /*
- * accessowl-helper deliver [--now] [--retry-parked]: parse, set up, and
- * hand over to the delivery engine (deliver.h).
+ * accessowl-helper deliver [--now] [--retry-parked] [--from SENDER],
+ * deliver --drop-parked --from SENDER: parse, set up, and hand over to
+ * the delivery engine (deliver.h).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,24 +20,44 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "now", no_argument, NULL, 'n' },
 		{ "retry-parked", no_argument, NULL, 'p' },
+		{ "drop-parked", no_argument, NULL, 'd' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
 	struct ao_session run;
-	bool all = false, parked = false;
+	bool all = false, parked = false, drop = false;
+	const char *from = NULL;
+	size_t n = 0;
 	int c, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "np", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "npdf:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': all = true; break;
 		case 'p': parked = all = true; break;
+		case 'd': drop = true; break;
+		case 'f': from = optarg; break;
 		default: return AO_ERR_USAGE;
 		}
 	}
+	if (drop && (from == NULL || parked || all)) {
+		fprintf(stderr, "accessowl-helper deliver --drop-parked needs "
+		    "--from SENDER (a relay sender's address or host name, as "
+		    "status shows it), and nothing else: it removes only the "
+		    "parked events that sender reported\n");
+		return AO_ERR_USAGE;
+	}
+	if (from != NULL && !parked && !drop) {
+		fprintf(stderr, "accessowl-helper deliver: --from goes with "
+		    "--retry-parked or --drop-parked\n");
+		return AO_ERR_USAGE;
+	}
 	if (optind != argc) {
 		fprintf(stderr, "usage: accessowl-helper deliver [--now] "
-		    "[--retry-parked]\n");
+		    "[--retry-parked] [--from SENDER]\n"
+		    "       accessowl-helper deliver --drop-parked --from "
+		    "SENDER\n");
 		return AO_ERR_USAGE;
 	}
 	if ((r = ao_session_open(&run, o->config_path, AO_SESSION_API |
@@ -44,8 +65,18 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 	    (r = ao_session_drop(&run)) != AO_OK ||
 	    (r = ao_spool_open(run.cfg.spool_dir, &sp)) != AO_OK)
 		goto out;
-	if (parked && (r = ao_deliver_requeue_parked(&run, &sp)) != AO_OK)
+	if (drop) {
+		r = ao_deliver_drop_parked(&run, &sp, from, &n);
+		ao_print("deliver: dropped %zu parked events reported by %s\n",
+		    n, from);
 		goto out;
+	}
+	if (parked && (r = ao_deliver_requeue_parked(&run, &sp, from, &n)) !=
+	    AO_OK)
+		goto out;
+	if (parked && from != NULL)
+		ao_print("deliver: put back %zu parked events reported by %s\n",
+		    n, from);
 	r = ao_deliver_run(&run, &sp, all);
 	/* a person at a terminal sees what happened (the log has it all) */
 	if (isatty(STDOUT_FILENO) || o->debug) {

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -549,26 +550,50 @@ requeue(struct ao_session *run, struct ao_spool *sp, struct ao_event_rec *ev)
 	return ao_spool_move(sp, AO_Q_PARKED, AO_Q_QUEUE, ev);
 }
 
+/* Did the sender from (address or host name; NULL: any) report ev? */
+static bool
+reported_by(const struct ao_event_rec *ev, const char *from)
+{
+	return from == NULL || ao_streq_ci(ev->host, from) ||
+	    (ev->via != NULL && ao_streq_ci(ev->via, from));
+}
+
+/* Put back (drop false) or remove (drop true) the parked events of from. */
 static int
-requeue_parked(struct ao_session *run, struct ao_spool *sp)
+each_parked(struct ao_session *run, struct ao_spool *sp, const char *from,
+    bool drop, size_t *done)
 {
 	char **names = NULL;
 	size_t n = 0, i;
 	int r;
 
+	*done = 0;
 	if ((r = ao_spool_list(sp, AO_Q_PARKED, &names, &n)) != AO_OK)
 		return r;
 	for (i = 0; i < n && r == AO_OK; i++) {
 		struct ao_event_rec ev;
 
-		if (ao_spool_get(sp, AO_Q_PARKED, names[i], &ev) == AO_OK)
-			r = requeue(run, sp, &ev);
-		else
+		if (ao_spool_get(sp, AO_Q_PARKED, names[i], &ev) != AO_OK)
 			ao_err("spool file parked/%s is damaged; left where it is",
 			    names[i]);
+		else if (!reported_by(&ev, from))
+			;
+		else if (!drop) {
+			if ((r = requeue(run, sp, &ev)) == AO_OK)
+				(*done)++;
+		} else if (unlinkat(sp->fd[AO_Q_PARKED], names[i], 0) == 0) {
+			(*done)++;
+			ao_warn("dropped parked event %s by the administrator's "
+			    "word: account %s %s (person %s), reported by host "
+			    "%s%s%s", ev.id, ev.user, ev.event, ev.email,
+			    ev.host, ev.via ? " from " : "", ev.via ? ev.via : "");
+		} else if (errno != ENOENT)
+			r = AO_ERR_SYSTEM;
 		ao_event_free(&ev);
 	}
 	ao_names_free(names, n);
+	if (drop && *done > 0 && fsync(sp->fd[AO_Q_PARKED]) != 0 && r == AO_OK)
+		r = AO_ERR_SYSTEM;
 	return r;
 }
 
@@ -623,19 +648,35 @@ ao_deliver_held(struct ao_spool *sp, bool loud)
 	return AO_ERR_RATELIMIT;
 }
 
-int
-ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp)
+static int
+parked_locked(struct ao_session *run, struct ao_spool *sp, const char *from,
+    bool drop, size_t *n)
 {
 	int r;
 
+	*n = 0;
 	/* by hand: wait for a running deliverer rather than skip */
 	if (ao_spool_lock(sp, 120) != AO_OK) {
 		ao_err("another delivery holds the spool lock; try again");
 		return AO_ERR_TEMP;
 	}
-	r = requeue_parked(run, sp);
+	r = each_parked(run, sp, from, drop, n);
 	ao_spool_unlock(sp);
 	return r;
+}
+
+int
+ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp,
+    const char *from, size_t *n)
+{
+	return parked_locked(run, sp, from, false, n);
+}
+
+int
+ao_deliver_drop_parked(struct ao_session *run, struct ao_spool *sp,
+    const char *from, size_t *n)
+{
+	return parked_locked(run, sp, from, true, n);
 }
 
 static bool

@@ -50,9 +50,20 @@ int ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all);
 /*
  * Put parked events back in the queue once their cause is fixed (see
  * `deliver --retry-parked`): the address settled again, refused states
- * given new keys; an address still in conflict stays parked.
+ * given new keys; an address still in conflict stays parked.  from: only
+ * the events a relay sender reported (its address, or the host name it
+ * gave; NULL: all).  *n: how many were put back.
  */
-int ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp);
+int ao_deliver_requeue_parked(struct ao_session *run, struct ao_spool *sp,
+    const char *from, size_t *n);
+
+/*
+ * Remove the parked events from (a relay sender's address, or the host
+ * name it gave) reported, each logged: the administrator judged them
+ * false (`deliver --drop-parked --from`).  *n: how many.
+ */
+int ao_deliver_drop_parked(struct ao_session *run, struct ao_spool *sp,
+    const char *from, size_t *n);
 
 /* Seconds to wait before attempt n+1 after n failed ones (capped, jittered). */
 long ao_retry_delay(long attempts);

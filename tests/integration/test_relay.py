@@ -353,6 +353,57 @@ def test_released_relay_events_keep_the_person_their_host_resolved(fake, env):
     assert ev["email"] == "alice.smith@corp.example"
 
 
+def test_parked_events_are_released_or_dropped_by_sender(fake, env):
+    """After a sender went over its budget, the administrator releases
+    what a sound sender reported and drops what a compromised one made up:
+    `deliver --retry-parked --from` and `deliver --drop-parked --from`."""
+    f = fake(people("p0", "p1", "p2", "p3", "p4"))
+    cenv = env(f, identity='email_domain = "example.com";', spread=0,
+               extra=f'collector: {{ hosts = [ "*.{DOMAIN}" ]; '
+                     f'sender_people_per_hour = 1; }};')
+    p = ingest_proc(cenv)
+    evil, sound = "198.51.100.66", "192.0.2.44"
+    for who, via, host, id_ in (
+            ("p0", evil, f"db1.{DOMAIN}", "1"), ("p1", evil, f"db2.{DOMAIN}",
+                                                  "2"),
+            ("p2", evil, f"db3.{DOMAIN}", "3"),
+            ("p3", sound, f"app1.{DOMAIN}", "4"),
+            ("p4", sound, f"app1.{DOMAIN}", "5")):
+        assert ask(p, f"{via} " + event(host=host, user=who,
+                                        id_=id_ * 32)) == "OK"
+    p.stdin.close()
+    assert p.wait(30) == 0, p.stderr.read()
+
+    def parked():
+        return sorted(e["user"] for e in status(cenv)
+                      if e["queue"] == "parked")
+    assert parked() == ["p1", "p2", "p4"]
+    # --drop-parked needs --from; nothing happens without it
+    d = cenv.run("deliver", "--drop-parked")
+    assert d.returncode == 64 and "needs --from" in d.stderr, d.stderr
+    assert parked() == ["p1", "p2", "p4"]
+    # the sound sender's, by the host name it gave
+    d = cenv.run("deliver", "--retry-parked", "--from", f"APP1.{DOMAIN}")
+    assert d.returncode == 0, d.stderr
+    assert parked() == ["p1", "p2"]
+    # the compromised sender's, by its address: gone, each logged
+    d = cenv.run("deliver", "--drop-parked", "--from", evil)
+    assert d.returncode == 0, d.stderr
+    assert "dropped 2 parked events reported by " + evil in d.stdout
+    assert d.stderr.count("dropped parked event") == 2, d.stderr
+    assert parked() == []
+
+    def settled():
+        cenv.run("deliver", "--now")
+        return all(e["queue"] == "delivered" for e in status(cenv))
+    assert wait_for(settled, timeout=60, step=0.5), status(cenv)
+    revoked = {r["access_state_id"] for r in f.revocations()}
+    want = set()
+    for who in ("p0", "p3", "p4"):
+        want |= set(person_states(who, 2))
+    assert revoked == want, revoked
+
+
 RELPSEND = ROOT / "build" / "tests" / "relpsend"
 
 

@@ -49,6 +49,39 @@ cmp_entry(const void *a, const void *b)
 	return x->ev.created < y->ev.created ? -1 : x->ev.created > y->ev.created;
 }
 
+/* By id, and for one id the later queue (done, then parked) first. */
+static int
+cmp_id(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	int c = strcmp(x->ev.id, y->ev.id);
+
+	return c != 0 ? c : (int)y->q - (int)x->q;
+}
+
+/*
+ * An event being moved is, for a moment, in two queues: the new copy is
+ * written before the old one is removed (spool.h).  List it once, from
+ * the later queue.  Returns the new count.
+ */
+static size_t
+once_each(struct entry *e, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n < 2)
+		return n;
+	qsort(e, n, sizeof(*e), cmp_id);
+	for (i = 0; i < n; i++) {
+		if (k > 0 && strcmp(e[k - 1].ev.id, e[i].ev.id) == 0) {
+			ao_event_free(&e[i].ev);
+			continue;
+		}
+		e[k++] = e[i];
+	}
+	return k;
+}
+
 static void
 fmt_time(long long t, char *out, size_t n)
 {
@@ -268,6 +301,7 @@ report(const struct ao_opts *o, enum format fmt)
 		}
 		ao_names_free(names, k);
 	}
+	n = once_each(e, n);
 	if (n > 1)
 		qsort(e, n, sizeof(*e), cmp_entry);
 print:

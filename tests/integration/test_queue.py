@@ -159,3 +159,24 @@ def test_first_events_at_once_on_a_fresh_host(fake, env):
             out, err = p.communicate(timeout=60)
             assert p.returncode == 0, err
         assert len(status(e)) == 16
+
+
+def test_an_event_in_two_queues_is_listed_once(fake, env):
+    """A move writes the new copy before it removes the old one: for a
+    moment (or after a crash between the two) an event is in two queues.
+    status lists it once, from the later queue."""
+    import shutil
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    p = e.run("enqueue", "--user", "alice", "--event", "deleted")
+    assert p.returncode == 0, p.stderr
+    assert wait_for(lambda: [x["queue"] for x in status(e)] == ["delivered"],
+                    timeout=60)
+    [done] = list((e.spool / "done").glob("*.json"))
+    copy = e.spool / "queue" / done.name
+    shutil.copy2(done, copy)
+    os.chown(copy, done.stat().st_uid, done.stat().st_gid)
+    st = status(e)
+    assert [x["queue"] for x in st] == ["delivered"], st
+    text = e.run("status").stdout
+    assert text.count("alice") == 1, text

@@ -1,6 +1,7 @@
 /* The collector's budget per sender: see budget.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "budget.h"
 
@@ -81,7 +82,7 @@ find(struct ao_budget *b, const char *name)
 	size_t i, old = 0;
 
 	for (i = 0; i < b->n; i++)
-		if (strcmp(b->s[i].name, name) == 0)
+		if (strcasecmp(b->s[i].name, name) == 0)
 			return &b->s[i];
 	if (b->n == AO_BUDGET_SENDERS) {
 		for (i = 1; i < b->n; i++)
@@ -120,7 +121,7 @@ ao_budget_admit(struct ao_budget *b, const char *sender, const char *person,
 	s->last = now;
 	expire(s, now);
 	for (i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].person, person) == 0) {
+		if (strcasecmp(s->v[i].person, person) == 0) {
 			s->v[i].at = now;
 			return true;
 		}

@@ -36,7 +36,8 @@ struct ao_budget *ao_budget_new(long limit);
 void ao_budget_free(struct ao_budget *b);
 
 /*
- * May sender report person at time now?  true: admitted (a person the
+ * May sender report person at time now (both compared without regard to
+ * case)?  true: admitted (a person the
  * sender reported within the hour, or a new one within the limit; it is
  * counted from now).  false: over the limit (not counted).  Also false,
  * and nothing counted, when out of memory.

@@ -30,7 +30,6 @@
  * are parked for the administrator, kept but not filed.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <poll.h>
@@ -200,7 +199,6 @@ static enum ao_queue
 budget_queue(struct ingest *in, struct ao_event_rec *ev, const char *via)
 {
 	char sender[AO_HOST_MAX + 8], person[512], why[512];
-	size_t i;
 
 	if (via[0] != '\0')
 		snprintf(sender, sizeof(sender), "%s", via);
@@ -210,10 +208,6 @@ budget_queue(struct ingest *in, struct ao_event_rec *ev, const char *via)
 		snprintf(person, sizeof(person), "%s", ev->email);
 	else
 		snprintf(person, sizeof(person), "%s@%s", ev->user, ev->host);
-	for (i = 0; sender[i]; i++)
-		sender[i] = (char)tolower((unsigned char)sender[i]);
-	for (i = 0; person[i]; i++)
-		person[i] = (char)tolower((unsigned char)person[i]);
 	if (ao_budget_admit(in->budget, sender, person, ev->received))
 		return AO_Q_QUEUE;
 	snprintf(why, sizeof(why), "sender %s reported more than %ld "

@@ -31,8 +31,9 @@ people_not_events(void **state)
 	    T0 + 602));
 	assert_false(ao_budget_admit(b, "10.0.0.1", "dave@example.com",
 	    T0 + 603));
-	/* people already counted still pass */
+	/* people already counted still pass, whatever the case */
 	assert_true(ao_budget_admit(b, "10.0.0.1", "bob@example.com", T0 + 604));
+	assert_true(ao_budget_admit(b, "10.0.0.1", "Bob@Example.COM", T0 + 604));
 	/* another sender has its own budget */
 	assert_true(ao_budget_admit(b, "10.0.0.2", "dave@example.com",
 	    T0 + 605));
@@ -48,6 +49,7 @@ sliding_hour(void **state)
 	assert_true(ao_budget_admit(b, "s", "a", T0));
 	assert_true(ao_budget_admit(b, "s", "b", T0 + 1800));
 	assert_false(ao_budget_admit(b, "s", "c", T0 + 3599));
+	assert_false(ao_budget_admit(b, "S", "c", T0 + 3599));  /* same one */
 	/* a's hour is over: room for one */
 	assert_true(ao_budget_admit(b, "s", "c", T0 + 3600));
 	assert_false(ao_budget_admit(b, "s", "d", T0 + 3601));

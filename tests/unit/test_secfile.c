@@ -101,32 +101,8 @@ all_zero(const void *p, size_t n)
 	return true;
 }
 
-/* A FIFO open that blocks must fail the run, not hang it. */
-static void
-on_alarm(int sig)
-{
-	static const char msg[] = "test_secfile: blocked on a FIFO\n";
-
-	(void)sig;
-	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	/* the test is stuck in a system call, not in malloc: clean up */
-	(void)teardown(NULL);
-	_exit(3);
-}
-
-static void
-guard(void)
-{
-	signal(SIGALRM, on_alarm);
-	alarm(5);
-}
-
-static void
-unguard(void)
-{
-	alarm(0);
-	signal(SIGALRM, SIG_DFL);
-}
+#define GUARD_NAME "test_secfile"
+#include "guard.h"
 
 static const char *
 kind_name(enum ao_file_kind k)

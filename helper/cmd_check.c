@@ -23,6 +23,7 @@
 #include "log.h"
 #include "out.h"
 #include "relay.h"
+#include "scanstate.h"
 #include "session.h"
 
 /* Can we (the service user, after the drop) read path? */
@@ -84,6 +85,21 @@ check_collector(const struct ao_config *cfg)
 	return r;
 }
 
+/* The scan's guard holds deletions (scan.h): not fine until decided. */
+static int
+check_scan(const struct ao_config *cfg)
+{
+	struct ao_scan_held h;
+
+	if (ao_scan_held_read(cfg->state_dir, &h) != AO_OK || h.held == 0)
+		return AO_OK;
+	ao_print("FAILED: the scan holds the deletions of %zu of %zu managed "
+	    "accounts that vanished at once (%s): check the account "
+	    "database; if they really were deleted, run: accessowl-helper "
+	    "scan --confirm-deletions\n", h.held, h.kept, h.names);
+	return AO_ERR_DATA;
+}
+
 int
 cmd_check(const struct ao_opts *o, int argc, char **argv)
 {
@@ -140,6 +156,8 @@ cmd_check(const struct ao_opts *o, int argc, char **argv)
 		worst = r;
 	if ((r = check_write("state directory", run.cfg.state_dir, who,
 	    u)) != AO_OK)
+		worst = r;
+	if ((r = check_scan(&run.cfg)) != AO_OK)
 		worst = r;
 	if (run.cfg.relay)
 		r = check_collector(&run.cfg);

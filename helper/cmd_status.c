@@ -23,6 +23,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "out.h"
+#include "scanstate.h"
 #include "session.h"
 #include "spool.h"
 #include "text.h"
@@ -192,6 +193,22 @@ print_text(const struct entry *e, size_t n)
 	}
 }
 
+/* The scan's guard holds deletions (scanstate.h): say so first. */
+static void
+print_held(const struct ao_scan_held *h)
+{
+	char since[32];
+
+	if (h->held == 0)
+		return;
+	fmt_time(h->since, since, sizeof(since));
+	ao_print("HELD: %zu of %zu managed accounts vanished from the account "
+	    "database at once (since %s: %s); none of their deletions is "
+	    "queued.  Check the account database; if they really were "
+	    "deleted, run: accessowl-helper scan --confirm-deletions\n",
+	    h->held, h->kept, since, h->names);
+}
+
 struct host_sum {
 	const char *host;
 	size_t events;
@@ -256,6 +273,7 @@ report(const struct ao_opts *o, enum format fmt)
 	struct ao_session ss;
 	struct entry *e = NULL;
 	struct ao_counters cnt;
+	struct ao_scan_held held;
 	long long hold = 0;
 	size_t n = 0, cap = 0, i;
 	int q, r;
@@ -266,6 +284,8 @@ report(const struct ao_opts *o, enum format fmt)
 	    (r = ao_session_drop(&ss)) != AO_OK)
 		goto out;
 	ao_counters_read(ss.cfg.state_dir, &cnt);
+	if (ao_scan_held_read(ss.cfg.state_dir, &held) != AO_OK)
+		memset(&held, 0, sizeof(held));
 	/* no spool yet (nothing ever queued): an empty list, not an error */
 	if (access(ss.cfg.spool_dir, F_OK) != 0 && errno == ENOENT)
 		goto print;
@@ -322,8 +342,10 @@ print:
 		free(evs);
 		free(wh);
 	} else if (fmt == FMT_PROMETHEUS) {
-		ao_metrics_print(e, n, &cnt, hold, (long long)time(NULL));
+		ao_metrics_print(e, n, &cnt, hold, held.held,
+		    (long long)time(NULL));
 	} else {
+		print_held(&held);
 		print_text(e, n);
 		print_hosts(e, n);
 	}

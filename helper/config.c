@@ -51,6 +51,9 @@ static const struct key scope_keys[] = {
 static const struct key accounts_keys[] = {
 	{ "min_uid", K_INT, F(min_uid), 0, 4294967294L, NULL },
 	{ "exclude", K_STRLIST, F(exclude), 0, 0, NULL },
+	{ "max_deletions", K_INT, F(max_deletions), 0, 1000000, NULL },
+	{ "max_deletions_percent", K_INT, F(max_deletions_percent), 0, 100,
+	  NULL },
 	{ NULL, 0, 0, 0, 0, NULL },
 };
 static const struct key paths_keys[] = {
@@ -494,6 +497,8 @@ ao_config_defaults(struct ao_config *cfg)
 	for (i = 0; i < AO_EV_COUNT; i++)
 		cfg->events[i] = ao_event_default((enum ao_event)i);
 	cfg->min_uid = 1000;
+	cfg->max_deletions = 10;
+	cfg->max_deletions_percent = 20;
 	cfg->relay_tls = true;
 	cfg->relay_timeout = 10;
 	cfg->collector_people_per_hour = 50;

@@ -51,6 +51,9 @@ struct ao_config {
 	/* accounts */
 	long min_uid;
 	struct ao_strlist exclude;
+	long max_deletions;   /* the scan's guard (scan.h): more than this */
+	long max_deletions_percent; /* and more than this share vanishing
+	                             * at once wait for the administrator */
 	/* paths */
 	char *spool_dir;
 	char *state_dir;

@@ -52,6 +52,8 @@ usage(FILE *f)
 	    "relay sender reported\n"
 	    "  scan [--dry-run] [--initial]    queue lock, expiry and deletion "
 	    "seen since the last scan\n"
+	    "  scan --confirm-deletions        queue deletions the scan held "
+	    "(too many at once)\n"
 	    "  revoke --user NAME [--dry-run]  revoke the person's AccessOwl "
 	    "access now\n"
 	    "  status [--json]                 queued, parked and delivered "

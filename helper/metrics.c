@@ -70,7 +70,8 @@ out:
 
 void
 ao_metrics_print(const struct ao_spool_entry *e, size_t n,
-    const struct ao_counters *c, long long hold_until, long long now)
+    const struct ao_counters *c, long long hold_until, size_t held,
+    long long now)
 {
 	static const char *const statuses[] = { "processing_access",
 		"revoked", "rejected" };
@@ -136,4 +137,9 @@ ao_metrics_print(const struct ao_spool_entry *e, size_t n,
 	    "to wait (unix time); 0: no hold.");
 	ao_print("accessowl_rate_limit_hold_until_timestamp_seconds %lld\n",
 	    hold_until > now ? hold_until : 0);
+	head("accessowl_scan_deletions_held", "gauge", "Accounts that "
+	    "vanished from the account database in one scan, too many at "
+	    "once (accounts.max_deletions): their deletions wait for "
+	    "`accessowl-helper scan --confirm-deletions`.");
+	ao_print("accessowl_scan_deletions_held %zu\n", held);
 }

@@ -20,9 +20,11 @@ struct ao_spool_entry {
 
 /*
  * Print the metrics for the n events e (every queue), the counters, the
- * host's 429 hold (0: none), at time now.
+ * host's 429 hold (0: none), the deletions the scan's guard holds, at
+ * time now.
  */
 void ao_metrics_print(const struct ao_spool_entry *e, size_t n,
-    const struct ao_counters *c, long long hold_until, long long now);
+    const struct ao_counters *c, long long hold_until, size_t held,
+    long long now);
 
 #endif

@@ -35,6 +35,8 @@ act(struct ao_scan_result *res, enum ao_scan_do what,
 		res->queued++;
 	else if (what == AO_SCAN_END && ev != AO_EV_COUNT)
 		res->ended++;
+	else if (what == AO_SCAN_GONE)
+		res->gone++;
 	return AO_OK;
 }
 
@@ -65,8 +67,16 @@ present(const struct ao_config *cfg, struct ao_scan_result *res,
     bool baseline, bool initial)
 {
 	bool bad_now = cur->cond != AO_SCAN_NONE;
-	const char *mem = prev ? prev->email : "", *use = "";
+	const char *mem, *use = "";
 	int r = AO_OK;
+
+	if (prev != NULL && prev->damaged) {
+		/* its record was lost: judged as by --initial */
+		prev = NULL;
+		initial = true;
+		res->changed = true;
+	}
+	mem = prev ? prev->email : "";
 
 	if (cur->unknown) {
 		/* nothing to judge: the record stays as it was */
@@ -127,14 +137,20 @@ gone(const struct ao_config *cfg, struct ao_scan_result *res,
 {
 	const char *src = NULL, *now;
 	char email[AO_EMAIL_MAX];
+	int r;
 
 	res->changed = true;
+	if (prev->damaged)
+		return AO_OK;   /* nothing known of it but a name: no verdict */
 	/* no GECOS any more: identity.map (or email_domain) only */
 	if (ao_identity_email(cfg, prev->name, NULL, email, sizeof(email),
 	    &src) != AO_OK)
 		email[0] = '\0';
 	if ((now = ao_scan_keep(cur, email)) == NULL)
 		return AO_ERR_NOMEM;
+	if ((r = act(res, AO_SCAN_GONE, prev, AO_EV_COUNT, "", "", NULL,
+	    prev->email, false)) != AO_OK)
+		return r;
 	return queue(cfg, res, prev, AO_EV_DELETED,
 	    ao_event_name(AO_EV_DELETED), now, src, prev->email, false);
 }
@@ -166,6 +182,49 @@ ao_scan_compare(const struct ao_config *cfg, const struct ao_scan_list *prev,
 	if (r != AO_OK)
 		ao_scan_result_free(res);
 	return r;
+}
+
+/* Is the share gone of kept beyond what the guard lets through? */
+static bool
+too_many(const struct ao_config *cfg, size_t gone, size_t kept)
+{
+	return gone > (size_t)cfg->max_deletions &&
+	    (unsigned long long)gone * 100 >
+	    (unsigned long long)cfg->max_deletions_percent * kept;
+}
+
+size_t
+ao_scan_settle_gone(const struct ao_config *cfg, size_t kept,
+    const bool *gone, bool confirm, struct ao_scan_result *res)
+{
+	const struct ao_scan_acct *dropped = NULL;
+	size_t i, k = 0, o = 0, really = 0;
+	bool hold;
+
+	for (i = 0; i < res->gone; i++)
+		really += gone[i];
+	hold = !confirm && too_many(cfg, really, kept);
+	for (i = 0; i < res->n; i++) {
+		struct ao_scan_action x = res->v[i];
+
+		if (x.what == AO_SCAN_GONE) {
+			dropped = NULL;
+			if (!gone[k++])
+				dropped = x.acct;   /* not deleted: forgotten */
+			else if (hold) {
+				x.what = AO_SCAN_HELD;
+				res->held++;
+				dropped = x.acct;   /* nothing queued for it */
+			}
+		} else if (x.acct == dropped && x.what == AO_SCAN_QUEUE &&
+		    x.event == AO_EV_DELETED) {
+			res->queued--;
+			continue;
+		}
+		res->v[o++] = x;
+	}
+	res->n = o;
+	return res->held;
 }
 
 void

@@ -281,14 +281,22 @@ ao_scan_text_parse(char *text, size_t len, struct ao_scan_list *out)
 	text[len] = '\0';
 	for (p = text + hl; *p; p = nl + 1) {
 		struct ao_scan_acct a, *d;
+		bool cut = (nl = strchr(p, '\n')) == NULL;
 
-		if ((nl = strchr(p, '\n')) == NULL) {
-			bad++;      /* a cut last line */
-			break;
-		}
-		*nl = '\0';
-		if (!ao_scan_line_parse(p, &a)) {
+		if (!cut)
+			*nl = '\0';
+		if (cut || !ao_scan_line_parse(p, &a)) {
+			/* its name, if it has one: judged as by --initial */
 			bad++;
+			p[strcspn(p, "\t")] = '\0';
+			if (ao_username_ok(p)) {
+				if ((d = ao_scan_add(out)) == NULL)
+					return AO_ERR_NOMEM;
+				d->name = p;
+				d->damaged = true;
+			}
+			if (cut)
+				break;
 			continue;
 		}
 		if ((d = ao_scan_add(out)) == NULL)
@@ -296,8 +304,10 @@ ao_scan_text_parse(char *text, size_t len, struct ao_scan_list *out)
 		*d = a;
 	}
 	if (bad)
-		ao_warn("%s: %zu damaged lines left out; those accounts count "
-		    "as new", STATE_FILE, bad);
+		ao_warn("%s: %zu damaged lines; those accounts are judged as "
+		    "by scan --initial (what is locked or expired now is "
+		    "queued, unless its episode was queued already)",
+		    STATE_FILE, bad);
 	ao_scan_sort(out);
 	return AO_OK;
 }
@@ -360,9 +370,17 @@ ao_scan_state_read(const char *state_dir, struct ao_scan_list *out,
 	if (r != AO_OK)
 		return r;
 	*exists = true;
-	if ((r = ao_scan_text_parse(text, len, out)) == AO_ERR_DATA)
-		ao_err("%s/%s is not a scan state; move it aside (the next "
-		    "scan then records a baseline)", state_dir, STATE_FILE);
+	if ((r = ao_scan_text_parse(text, len, out)) == AO_ERR_DATA) {
+		/* a baseline now would lose every lock since the last scan */
+		ao_warn("%s/%s is damaged (empty, or not a scan state): every "
+		    "account is judged as by scan --initial (what is locked or "
+		    "expired now is queued, unless its episode was queued "
+		    "already); deletions since the last good scan cannot be "
+		    "seen", state_dir, STATE_FILE);
+		ao_scan_list_free(out);
+		out->damaged = true;
+		r = AO_OK;
+	}
 	return r;
 }
 
@@ -384,4 +402,86 @@ ao_scan_state_write(const char *state_dir, const struct ao_scan_list *l)
 	if ((r = ao_state_commit(&o, STATE_FILE)) != AO_OK)
 		return r;
 	return ao_state_remove_dir(state_dir, OLD_DIR);
+}
+
+/*
+ * The deletions the guard holds (scan.h): <state_dir>/scan.held,
+ *   accessowl-scan-held 1
+ *   <since> <held> <kept>
+ *   <name>            one line an account held
+ */
+#define HELD_FILE "scan.held"
+#define HELD_HEADER "accessowl-scan-held 1\n"
+#define HELD_MAX ((size_t)64 << 20)
+
+int
+ao_scan_held_write(const char *state_dir, long long since, size_t kept,
+    const char *const *names, size_t n)
+{
+	struct ao_state_out o;
+	char line[128];
+	size_t i;
+	int r;
+
+	if ((r = ao_state_begin(&o, state_dir)) != AO_OK)
+		return r;
+	ao_state_put(&o, HELD_HEADER, strlen(HELD_HEADER));
+	snprintf(line, sizeof(line), "%lld %zu %zu\n", since, n, kept);
+	ao_state_put(&o, line, strlen(line));
+	for (i = 0; i < n; i++) {
+		ao_state_put(&o, names[i], strlen(names[i]));
+		ao_state_put(&o, "\n", 1);
+	}
+	return ao_state_commit(&o, HELD_FILE);
+}
+
+int
+ao_scan_held_read(const char *state_dir, struct ao_scan_held *h)
+{
+	size_t hl = strlen(HELD_HEADER), len = 0, k = 0;
+	char *text = NULL, *p, *nl, *end;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = ao_state_read(state_dir, HELD_FILE, HELD_MAX, &text,
+	    &len)) != AO_OK)
+		return r;
+	r = AO_ERR_DATA;
+	if (len < hl || memcmp(text, HELD_HEADER, hl) != 0)
+		goto out;
+	errno = 0;
+	h->since = strtoll(text + hl, &end, 10);
+	if (errno != 0 || *end != ' ' || h->since < 0)
+		goto out;
+	h->held = (size_t)strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != ' ')
+		goto out;
+	h->kept = (size_t)strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\n')
+		goto out;
+	/* the first few names, for people */
+	for (p = end + 1; *p && (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (!ao_username_ok(p))
+			continue;
+		if (k + strlen(p) + 6 >= sizeof(h->names)) {
+			snprintf(h->names + k, sizeof(h->names) - k, ", ...");
+			break;
+		}
+		k += (size_t)snprintf(h->names + k, sizeof(h->names) - k,
+		    "%s%s", k ? ", " : "", p);
+	}
+	r = AO_OK;
+out:
+	free(text);
+	if (r == AO_ERR_DATA)
+		ao_warn("%s/%s is damaged: the scan rewrites it at its next "
+		    "run", state_dir, HELD_FILE);
+	return r;
+}
+
+int
+ao_scan_held_clear(const char *state_dir)
+{
+	return ao_state_remove(state_dir, HELD_FILE);
 }

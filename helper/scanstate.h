@@ -9,8 +9,13 @@
  *
  * (fields separated by one tab, one account a line, sorted by name).  The
  * file lives in the service user's state directory: it is parsed like any
- * untrusted input, and a line that does not parse is left out with a
- * warning (the account then counts as new: nothing is queued for it).
+ * untrusted input.  Damage never costs a lock: a line that does not parse
+ * (a cut last line, say) keeps only its name, marked damaged, and that
+ * account is judged as by `scan --initial` (whatever is locked or expired
+ * now is queued, unless its episode was queued already); a file that is
+ * not a scan state at all (empty, say) marks the whole list damaged, and
+ * every account is judged so.  Reading it is an I/O error only when it
+ * cannot be read: then the scan stops.
  * Before version 2 each account had a file of its own in accounts/; those
  * are read once when scan.state does not exist yet, and removed after it
  * was written.
@@ -35,6 +40,8 @@ struct ao_scan_acct {
 	enum ao_scan_cond cond;
 	bool nologin;
 	bool unknown;           /* no shadow entry could be read */
+	bool damaged;           /* a record: its line was damaged (only the
+	                         * name is known) */
 };
 
 struct ao_arena;
@@ -43,6 +50,7 @@ struct ao_scan_list {
 	struct ao_scan_acct *v;
 	size_t n, cap;
 	struct ao_arena *arena; /* owns the strings */
+	bool damaged;           /* a state file that was not one at all */
 };
 
 /* "none", "locked", "expired". */
@@ -75,15 +83,16 @@ bool ao_scan_line_format(const struct ao_scan_acct *a, char *out, size_t n);
 /*
  * Parse a whole file's text: len bytes in a malloc()ed buffer of at least
  * len + 1, which the list takes over whatever the outcome (it is modified
- * in place and freed with the list).  AO_OK, or AO_ERR_DATA for a file
- * that is not a scan state at all.
+ * in place and freed with the list).  AO_OK (damaged lines give damaged
+ * records), or AO_ERR_DATA for a file that is not a scan state at all.
  */
 int ao_scan_text_parse(char *text, size_t len, struct ao_scan_list *out);
 
 /*
  * What the last scan kept (sorted), as the service user.  *exists false
  * on the first scan.  Reads the old accounts/ records when there is no
- * scan.state yet.
+ * scan.state yet.  A file that is not a scan state gives an empty list
+ * marked damaged (logged), not an error.
  */
 int ao_scan_state_read(const char *state_dir, struct ao_scan_list *out,
     bool *exists);
@@ -91,5 +100,23 @@ int ao_scan_state_read(const char *state_dir, struct ao_scan_list *out,
 /* Replace scan.state with l (sorted; accounts still unknown are left
  * out), durably; then drop accounts/. */
 int ao_scan_state_write(const char *state_dir, const struct ao_scan_list *l);
+
+/*
+ * The deletions the scan's guard holds (scan.h), in <state_dir>/scan.held
+ * until the administrator confirms them or the accounts come back: since
+ * when (unix time), how many of how many accounts kept, and the first
+ * names (for status and check).  Read: AO_OK, AO_ERR_NOTFOUND when none
+ * is held, AO_ERR_DATA (logged) when the file is damaged.
+ */
+struct ao_scan_held {
+	long long since;
+	size_t held, kept;
+	char names[200];        /* "alice, bob, ..." */
+};
+
+int ao_scan_held_write(const char *state_dir, long long since, size_t kept,
+    const char *const *names, size_t n);
+int ao_scan_held_read(const char *state_dir, struct ao_scan_held *h);
+int ao_scan_held_clear(const char *state_dir);
 
 #endif

@@ -782,3 +782,18 @@ ao_state_remove_dir(const char *state_dir, const char *sub)
 	close(dfd);
 	return AO_OK;
 }
+
+int
+ao_state_remove(const char *state_dir, const char *name)
+{
+	int dfd, r = AO_OK;
+
+	if ((dfd = state_dir_open(state_dir)) < 0)
+		return errno == ENOENT ? AO_OK : AO_ERR_SYSTEM;
+	if (unlinkat(dfd, name, 0) != 0)
+		r = errno == ENOENT ? AO_OK : AO_ERR_SYSTEM;
+	else if (fsync(dfd) != 0)
+		r = AO_ERR_SYSTEM;
+	close(dfd);
+	return r;
+}

@@ -149,5 +149,7 @@ void ao_state_put(struct ao_state_out *o, const char *s, size_t n);
 int ao_state_commit(struct ao_state_out *o, const char *name);
 void ao_state_abort(struct ao_state_out *o);
 int ao_state_remove_dir(const char *state_dir, const char *sub);
+/* Remove <state_dir>/name durably; AO_OK when it is not there. */
+int ao_state_remove(const char *state_dir, const char *name);
 
 #endif

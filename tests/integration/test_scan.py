@@ -274,3 +274,219 @@ def test_unreadable_shadow_entry_is_not_a_deletion(fake, env):
         [str(w.wrapper), "-c", str(e.config_path), "status", "--json"],
         capture_output=True, text=True).stdout)
     assert [(x["user"], x["event"]) for x in status] == [("bob", "deleted")]
+
+
+# -- never revoke on a doubt ------------------------------------------------
+
+def _strace(sys_, *args, inject):
+    """The helper under strace, failing openat of /etc/passwd as told."""
+    return sys_.run(["strace", "-f", "-qq", "-o", "/dev/null", "-P",
+                     "/etc/passwd", "-e", "trace=openat", "-e",
+                     "inject=openat:" + inject, HELPER, "-c",
+                     str(args[0])] + list(args[1:]), check=False)
+
+
+def _passwd_opens(s):
+    p = s.sys.run(["strace", "-f", "-qq", "-P", "/etc/passwd", "-e",
+                   "trace=openat", HELPER, "-c", str(s.e.config_path),
+                   "scan", "--dry-run"], check=False)
+    assert p.returncode == 0, p.stderr
+    return len([l for l in p.stderr.splitlines() if "/etc/passwd" in l])
+
+
+@pytest.mark.parametrize("errno", ["EMFILE", "ENFILE", "EIO"])
+def test_a_passwd_that_fails_to_open_once_revokes_nobody(scanner, errno):
+    """NSS answers "no more entries" when /etc/passwd cannot be opened: the
+    listing comes back empty.  At whichever open of /etc/passwd the fault
+    strikes, the scan must not take that for deletions."""
+    require("strace")
+    s = scanner
+    s.scan()                                   # the baseline: 7 accounts
+    opens = _passwd_opens(s)
+    assert opens >= 2
+    failed = 0
+    for k in range(1, opens + 1):
+        p = _strace(s.sys, s.e.config_path, "scan",
+                    inject=f"error={errno}:when={k}")
+        assert s.events() == [], (k, p.stderr)
+        if p.returncode != 0:
+            failed += 1
+            assert p.returncode == 75, p.stderr
+            assert "queues nothing" in p.stderr, p.stderr
+    # the fault was met where it matters: the listing itself came back
+    # short, and the scan said so instead of queueing seven deletions
+    assert failed >= 1
+    assert "but it exists" in p.stderr or failed > 1
+    p = s.helper("scan")
+    assert p.returncode == 0, p.stderr
+    assert s.events() == []
+    # a real deletion still goes through
+    s.sys.run(["userdel", "gina"])
+    s.scan()
+    assert s.events() == [("gina", "deleted")]
+
+
+def test_a_passwd_that_cannot_be_read_at_all_revokes_nobody(scanner):
+    """Every open of /etc/passwd fails from the listing on (a disk that
+    answers EIO): NSS says "no such user" to each direct lookup as well
+    (nss-systemd answers last), so only our own read of the file can tell;
+    it fails too, and the scan queues nothing."""
+    require("strace")
+    s = scanner
+    s.scan()
+    # the first opens are the config's service user lookup
+    p = _strace(s.sys, s.e.config_path, "scan", inject="error=EIO:when=2+")
+    assert p.returncode == 75, p.stderr
+    assert "cannot read /etc/passwd" in p.stderr, p.stderr
+    assert s.events() == []
+
+
+def test_an_account_leaving_management_is_forgotten_not_revoked(scanner):
+    """A uid moved below accounts.min_uid takes the account out of the
+    listing, but it was not deleted."""
+    s = scanner
+    s.scan()
+    s.sys.run(["usermod", "-u", "500", "bob"])
+    p = s.helper("-v", "scan")
+    assert p.returncode == 0, p.stderr
+    assert "account bob is no longer managed" in p.stderr
+    assert s.events() == []
+    s.sys.run(["userdel", "carol"])
+    s.scan()
+    assert s.events() == [("carol", "deleted")]
+
+
+MANY = [f"user{i:02d}" for i in range(15)]
+
+
+@pytest.fixture
+def many(fake, env, tmp_path):
+    f = fake(people(*MANY))
+    e = env(f, identity='email_domain = "example.com";')
+    s = Scanner(tmp_path, f, e)
+    for n in MANY:
+        s.sys.useradd(n, password="pw-" + n, create_home=False)
+    yield s
+    s.sys.close()
+
+
+def test_a_mass_vanishing_is_held_until_the_administrator_confirms(many):
+    s = many
+    s.scan()
+    for n in MANY[:12]:                        # 12 of 15: more than 10, 80 %
+        s.sys.run(["userdel", n])
+    s.sys.run(["usermod", "-L", MANY[14]])     # a lock goes through as ever
+    p = s.helper("scan")
+    assert p.returncode == 65, p.stderr
+    # 15 and those of the host's own copied /etc (nobody, ...)
+    m = re.search(r"12 of the (\d+) managed accounts vanished", p.stderr)
+    assert m and int(m.group(1)) >= 15, p.stderr
+    kept = m.group(1)
+    assert "--confirm-deletions" in p.stderr
+    assert s.events() == [(MANY[14], "locked")]
+    status = s.helper("status").stdout
+    assert status.startswith(f"HELD: 12 of {kept} managed accounts"), status
+    assert "user00, user01" in status
+    prom = s.helper("status", "--prometheus").stdout
+    assert "accessowl_scan_deletions_held 12\n" in prom
+    chk = s.helper("check")
+    assert chk.returncode != 0
+    assert f"FAILED: the scan holds the deletions of 12 of {kept}" in \
+        chk.stdout
+    # the next scan holds them still: they stay in the state, gone
+    p = s.helper("scan")
+    assert p.returncode == 65
+    assert s.events() == [(MANY[14], "locked")]
+    dry = s.helper("scan", "--dry-run").stdout
+    assert dry.count("would hold\t") == 12
+    # one word from the administrator, and the deletions go through
+    p = s.helper("scan", "--confirm-deletions")
+    assert p.returncode == 0, p.stderr
+    assert sorted(s.events()) == sorted(
+        [(n, "deleted") for n in MANY[:12]] + [(MANY[14], "locked")])
+    assert "HELD" not in s.helper("status").stdout
+    prom = s.helper("status", "--prometheus").stdout
+    assert "accessowl_scan_deletions_held 0\n" in prom
+    p = s.helper("scan")
+    assert p.returncode == 0, p.stderr
+    assert len(s.events()) == 13
+    assert "FAILED: the scan" not in s.helper("check").stdout
+
+
+def test_accounts_that_come_back_end_the_hold(many):
+    s = many
+    s.scan()
+    backup = (s.sys.etc / "passwd").read_text()
+    lines = backup.splitlines()
+    # an LDAP-like source away for a moment, as the files see it: most
+    # managed accounts vanish at once, then come back
+    (s.sys.etc / "passwd").write_text("\n".join(
+        l for l in lines if l.split(":")[0] not in MANY[:13]) + "\n")
+    p = s.helper("scan")
+    assert p.returncode == 65, p.stderr
+    (s.sys.etc / "passwd").write_text(backup)
+    p = s.helper("scan")
+    assert p.returncode == 0, p.stderr
+    assert s.events() == []
+    assert "HELD" not in s.helper("status").stdout
+
+
+def test_a_shadow_that_fails_to_open_loses_no_lock(scanner):
+    """At whichever open of /etc/shadow the fault strikes, the scan queues
+    nothing wrong and loses nothing: the lock is queued once, by that scan
+    or the next."""
+    require("strace")
+    s = scanner
+    s.scan()
+    for k in (1, 2, 3):
+        s.sys.run(["usermod", "-U", "alice"])
+        s.scan()
+        s.sys.run(["usermod", "-L", "alice"])
+        before = s.events()
+        p = s.sys.run(["strace", "-f", "-qq", "-o", "/dev/null", "-P",
+                       "/etc/shadow", "-e", "trace=openat", "-e",
+                       f"inject=openat:error=EIO:when={k}", HELPER, "-c",
+                       str(s.e.config_path), "scan"], check=False)
+        assert p.returncode in (0, 75), p.stderr
+        if p.returncode == 75:
+            assert "cannot read /etc/shadow" in p.stderr, p.stderr
+        s.scan()
+        assert s.events() == before + [("alice", "locked")], (k, p.stderr)
+
+
+def test_a_cut_last_line_of_the_state_loses_no_lock(scanner):
+    """A crash of the disk, not of the scan, can cut scan.state short: the
+    account whose line is cut is judged as by --initial, so its lock is
+    still queued (and only once)."""
+    s = scanner
+    s.scan()
+    state = s.e.state / "scan.state"
+    lines = state.read_text().splitlines(keepends=True)
+    gina = [l for l in lines if l.startswith("gina\t")]
+    assert len(gina) == 1
+    s.sys.run(["usermod", "-L", "gina"])
+    # gina's line last (the parser sorts), and cut
+    state.write_text("".join(l for l in lines if l not in gina) +
+                     gina[0][:-12])
+    p = s.helper("scan")
+    assert p.returncode == 0, p.stderr
+    assert "1 damaged lines" in p.stderr
+    assert s.events() == [("gina", "locked")]
+    s.scan()
+    assert s.events() == [("gina", "locked")]
+
+
+def test_an_empty_state_stops_no_scan_and_loses_no_lock(scanner):
+    s = scanner
+    s.scan()
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan()
+    s.sys.run(["usermod", "-L", "bob"])
+    (s.e.state / "scan.state").write_text("")  # a full disk, a bad fsck
+    p = s.helper("scan")
+    assert p.returncode == 0, p.stderr
+    assert "scan --initial" in p.stderr
+    # bob's lock is not lost, alice's is not queued twice
+    assert s.events() == [("alice", "locked"), ("bob", "locked")]
+    s.scan()
+    assert s.events() == [("alice", "locked"), ("bob", "locked")]

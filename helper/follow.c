@@ -135,24 +135,40 @@ follow_event(struct ao_session *run, struct ao_spool *sp, const char *id,
 	size_t i;
 	int r = AO_OK;
 
-	if (ao_record_read(run->cfg.state_dir, FOLLOW, id, line,
-	    sizeof(line)) != AO_OK ||
-	    sscanf(line, "%lld %127s", &next, file) != 2 ||
+	/* a record goes for what it says, never for a failed read: the
+	 * rejection it would catch later must not go unnoticed */
+	r = ao_record_read(run->cfg.state_dir, FOLLOW, id, line, sizeof(line));
+	if (r == AO_ERR_NOTFOUND)
+		return AO_OK;
+	if (r != AO_OK && r != AO_ERR_DATA) {
+		ao_warn("cannot read follow record %s now (%s); kept, for the "
+		    "next run", id, ao_strerror(r));
+		return r;
+	}
+	if (r == AO_ERR_DATA || sscanf(line, "%lld %127s", &next, file) != 2 ||
 	    strchr(file, '/') != NULL) {
 		ao_warn("follow record %s is damaged; removed", id);
 		return ao_record_remove(run->cfg.state_dir, FOLLOW, id);
 	}
 	if (!all && next > now)
 		return AO_OK;
-	if (ao_spool_get(sp, AO_Q_DONE, file, &ev) != AO_OK) {
+	if ((r = ao_spool_get(sp, AO_Q_DONE, file, &ev)) != AO_OK) {
 		ao_event_free(&ev);
+		if (r != AO_ERR_NOTFOUND) {
+			ao_warn("cannot read done/%s to follow its revocations "
+			    "(%s); the next run tries again", file,
+			    ao_strerror(r));
+			return r;
+		}
 		/* written before the move to done/: a crash between the two
 		 * leaves it queued, and its delivery writes it again */
-		if (ao_spool_get(sp, AO_Q_QUEUE, file, &ev) != AO_OK)
-			(void)ao_record_remove(run->cfg.state_dir, FOLLOW, id);
+		r = ao_spool_get(sp, AO_Q_QUEUE, file, &ev);
 		ao_event_free(&ev);
+		if (r == AO_ERR_NOTFOUND)
+			(void)ao_record_remove(run->cfg.state_dir, FOLLOW, id);
 		return AO_OK;
 	}
+	r = AO_OK;
 	for (i = 0; i < ev.nstates && !*stop; i++) {
 		struct ao_ev_state *s = &ev.states[i];
 		struct ao_revocation rev;

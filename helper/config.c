@@ -552,6 +552,7 @@ ao_config_parse(struct ao_config *cfg, const char *path, const char *text,
 		goto out;
 	/* a host either files (it has the token) or forwards: not both */
 	cfg->relay = config_lookup(&lc, "relay") != NULL;
+	cfg->collector = config_lookup(&lc, "collector") != NULL;
 	if (cfg->relay && config_lookup(&lc, "api") != NULL) {
 		r = fail(&p, config_lookup(&lc, "api"), "a relay host forwards "
 		    "its events to the collector, which alone holds the token: "

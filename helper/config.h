@@ -73,6 +73,7 @@ struct ao_config {
 	char *relay_key_file;
 	long relay_timeout;   /* seconds to wait for the collector */
 	/* collector: what `ingest` accepts from relay hosts */
+	bool collector;       /* the collector group is set */
 	struct ao_strlist collector_hosts; /* host name patterns (fnmatch);
 	                                    * empty = any host rsyslog let in */
 	long collector_people_per_hour; /* different people one sender may

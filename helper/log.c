@@ -10,6 +10,8 @@
 
 static bool log_debug;
 static bool log_stderr = true;
+static char *capture;
+static size_t capture_n;
 
 /* systemd sets JOURNAL_STREAM=dev:ino when stderr is the journal. */
 static bool
@@ -35,6 +37,15 @@ ao_log_open(bool debug)
 }
 
 void
+ao_log_capture(char *buf, size_t n)
+{
+	capture = n > 0 ? buf : NULL;
+	capture_n = n;
+	if (capture != NULL)
+		capture[0] = '\0';
+}
+
+void
 ao_log(int prio, const char *fmt, ...)
 {
 	char msg[1024], clean[1024];
@@ -48,6 +59,12 @@ ao_log(int prio, const char *fmt, ...)
 	/* last line of defence: nothing with control bytes reaches a log */
 	ao_sanitize(clean, sizeof(clean), msg);
 	syslog(prio, "%s", clean);
+	if (capture != NULL && prio <= LOG_WARNING) {
+		if (prio <= LOG_ERR)
+			snprintf(capture, capture_n, "%s", clean);
+		if (!log_debug)
+			return;
+	}
 	/* stderr is for the person at the terminal: problems, or everything with -v */
 	if (log_stderr && (prio <= LOG_WARNING || log_debug)) {
 		const char *tag = prio <= LOG_ERR ? "error: " :

@@ -13,9 +13,17 @@
 #define AO_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <syslog.h>
 
 void ao_log_open(bool debug);
+
+/*
+ * `check` prints every problem on a line of its own: while buf is set,
+ * warnings and errors go to syslog only (not stderr), and the last error
+ * (sanitised) is kept in buf for the caller to print.  NULL ends it.
+ */
+void ao_log_capture(char *buf, size_t n);
 void ao_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define ao_err(...)   ao_log(LOG_ERR, __VA_ARGS__)

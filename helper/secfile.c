@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,6 +26,22 @@ kind_name(enum ao_file_kind kind)
 	return "file";
 }
 
+/* A group's name for a command line (its number when it has none). */
+static const char *
+group_name(gid_t gid, char *buf, size_t n)
+{
+	struct group gr, *res = NULL;
+	char tmp[4096];
+
+	if (getgrgid_r(gid, &gr, tmp, sizeof(tmp), &res) == 0 && res != NULL &&
+	    strlen(gr.gr_name) < n && strpbrk(gr.gr_name, " \t\n;&|$`'\"\\") ==
+	    NULL)
+		snprintf(buf, n, "%s", gr.gr_name);
+	else
+		snprintf(buf, n, "%lu", (unsigned long)gid);
+	return buf;
+}
+
 /* Owner, mode and type checks on an open file; logs the fix on refusal. */
 static int
 check_stat(const char *path, const struct stat *st, enum ao_file_kind kind,
@@ -31,6 +49,7 @@ check_stat(const char *path, const struct stat *st, enum ao_file_kind kind,
 {
 	const char *what = kind_name(kind);
 	unsigned mode = (unsigned)(st->st_mode & 07777);
+	char fix[2 * 4096 + 128], grp[64];
 
 	if (!S_ISREG(st->st_mode)) {
 		ao_err("%s %s is not a regular file", what, path);
@@ -49,21 +68,25 @@ check_stat(const char *path, const struct stat *st, enum ao_file_kind kind,
 	}
 	if (kind != AO_FILE_TOKEN && kind != AO_FILE_KEY)
 		return AO_OK;
-	if (mode & S_IROTH) {
-		ao_err("%s %s is readable by everyone (mode %04o); "
-		    "fix: chmod 0640 %s (owner root, group of the service user)",
-		    what, path, mode, path);
-		return AO_ERR_PERM;
-	}
-	if ((mode & S_IRGRP) && (service_gid == (gid_t)-1 ||
-	    st->st_gid != service_gid)) {
-		ao_err("%s %s is readable by group %lu, which is not "
-		    "the service user's group; fix: chgrp <service user's group> "
-		    "%s, or chmod 0600 %s", what, path, (unsigned long)st->st_gid,
-		    path, path);
-		return AO_ERR_PERM;
-	}
-	return AO_OK;
+	if (!(mode & S_IROTH) && (!(mode & S_IRGRP) ||
+	    (service_gid != (gid_t)-1 && st->st_gid == service_gid)))
+		return AO_OK;
+	/* one fix with every command it needs */
+	if (service_gid == (gid_t)-1)
+		snprintf(fix, sizeof(fix), "chmod 0600 %s", path);
+	else if (st->st_gid == service_gid)
+		snprintf(fix, sizeof(fix), "chmod 0640 %s", path);
+	else
+		snprintf(fix, sizeof(fix), "chgrp %s %s && chmod 0640 %s",
+		    group_name(service_gid, grp, sizeof(grp)), path, path);
+	if (mode & S_IROTH)
+		ao_err("%s %s is readable by everyone (mode %04o); fix: %s",
+		    what, path, mode, fix);
+	else
+		ao_err("%s %s is readable by group %lu, which is not the "
+		    "service user's group; fix: %s", what, path,
+		    (unsigned long)st->st_gid, fix);
+	return AO_ERR_PERM;
 }
 
 int

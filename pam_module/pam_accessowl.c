@@ -517,9 +517,13 @@ decide:
 	if (enforcing && st.cond == AO_COND_LOCKED && !unix_refuses) {
 		refuse = verdict == V_MANAGED;
 		if (refuse)
+			/* a module does not know its control: an `optional`
+			 * line's denial is ignored (check says so) */
 			pam_syslog(pamh, LOG_NOTICE, "account %s is locked (its "
 			    "password was locked: usermod -L, passwd -l): "
-			    "access refused (enforce)", user);
+			    "answered PAM_PERM_DENIED (enforce); the stack's "
+			    "control for this line decides whether the login "
+			    "is refused", user);
 		else if (verdict == V_UNKNOWN)
 			pam_syslog(pamh, LOG_ERR, "account %s is locked, but "
 			    "accessowl-helper did not say whether it is "

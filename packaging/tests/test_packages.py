@@ -121,6 +121,13 @@ def test_deb_name_and_version():
                               "Architecture:", DEB_ARCH]
 
 
+def test_deb_recommends_what_starts_scan_and_deliver():
+    """Without systemd and without cron nothing runs scan and deliver."""
+    need(DEB)
+    rec = run("dpkg-deb", "-f", str(DEB), "Recommends").strip()
+    assert rec == "systemd-sysv | cron-daemon", rec
+
+
 def test_deb_paths_owners_modes():
     listing = deb_listing()
     wrong = {p: (listing.get(p), want) for p, want in DEB_EXPECT.items()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness import (CI, HELPER, ROOT, Env, Fake, lines, make_certs,  # noqa: F401
-                     new_token, uuid)
+                     new_token, uuid, check_failures, NO_RUNNER)
 
 
 def need_root():

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import lines, need_root
+from conftest import HELPER, NO_RUNNER, check_failures, lines, need_root
 from test_revoke import start
 
 
@@ -16,6 +16,18 @@ def one_error(p, code, *needles):
     return errs[0]
 
 
+def check_failed(p, code, *needles):
+    """check: every failure on a FAILED line of its own (stdout), with its
+    fix; nothing on stderr; the exit status that of the first failure."""
+    assert p.returncode == code, (p.returncode, p.stdout, p.stderr)
+    assert "error:" not in p.stderr, p.stderr
+    failed = check_failures(p)
+    assert len(failed) == 1, p.stdout
+    for n in needles:
+        assert n in failed[0], (n, failed[0])
+    return failed[0]
+
+
 def test_bad_config_is_78_with_file_and_line(fake, env):
     f, e = start(fake, env, extra="\nevents: { lockd = true; };\n")
     p = e.run("revoke", "--user", "alice")
@@ -26,7 +38,8 @@ def test_bad_config_is_78_with_file_and_line(fake, env):
 def test_missing_config_is_78(fake, env, tmp_path):
     f, e = start(fake, env)
     e.config_path = tmp_path / "nope.conf"
-    one_error(e.run("check"), 78, "nope.conf", "No such file")
+    check_failed(e.run("check"), 78, "nope.conf", "No such file",
+                 "nothing else can be checked")
 
 
 def test_writable_config_is_refused(fake, env):
@@ -52,9 +65,10 @@ def test_group_readable_token_needs_service_group(fake, env):
     os.chown(e.token_path, -1, 0)  # group root is not nobody's group
     if os.geteuid() != 0:
         pytest.skip("chgrp to root needs root")
-    one_error(e.run("check"), 77, "not the service user's group")
+    check_failed(e.run("check"), 77, "not the service user's group",
+                 f"chgrp nogroup {e.token_path} && chmod 0640")
     os.chown(e.token_path, -1, 65534)  # nogroup: nobody's group
-    assert e.run("check").returncode == 0
+    assert check_failures(e.run("check")) == []
 
 
 def test_symlinked_token_is_refused(fake, env, tmp_path):
@@ -62,13 +76,13 @@ def test_symlinked_token_is_refused(fake, env, tmp_path):
     real = tmp_path / "real-token"
     os.rename(e.token_path, real)
     os.symlink(real, e.token_path)
-    one_error(e.run("check"), 77, "symbolic link")
+    check_failed(e.run("check"), 77, "symbolic link")
 
 
 def test_empty_token_is_78(fake, env):
     f, e = start(fake, env)
     e.token_path.write_text("\n")
-    one_error(e.run("check"), 78, "is empty")
+    check_failed(e.run("check"), 78, "is empty")
 
 
 def test_wrong_ca_is_69(fake, env, certs):
@@ -120,13 +134,53 @@ def test_usage_errors_are_64(fake, env):
 def test_check_ok_and_down(fake, env):
     f, e = start(fake, env)
     p = e.run("check")
-    assert p.returncode == 0, p.stderr
+    assert check_failures(p) == [], p.stdout
     assert "accepted the token (HTTP 200)" in p.stdout
     assert len([r for r in f.requests()]) == 1
     f.stop()
     p = e.run("check")
-    assert p.returncode == 75
-    assert "FAILED" in p.stdout
+    assert p.returncode != 0
+    [down] = check_failures(p)
+    assert down.startswith(f"FAILED: AccessOwl API at {f.url}:"), down
+
+
+def test_check_runs_every_check_and_prints_every_fix(fake, env, certs):
+    """A 0644 token, a missing CA file and no identity rule: one FAILED
+    line each, with the commands that fix it, and the first failure's
+    exit status; nothing stops at the first."""
+    f, e = start(fake, env, identity="", ca="/nonexistent/ca.pem")
+    if os.geteuid() == 0:
+        os.chown(e.token_path, 0, 0)          # root:root 0644
+    os.chmod(e.token_path, 0o644)
+    p = e.run("check")
+    assert p.returncode == 78, p.stdout + p.stderr   # identity comes first
+    assert "error:" not in p.stderr, p.stderr
+    failed = check_failures(p)
+    assert len(failed) == 3, p.stdout
+    assert failed[0].startswith("FAILED: identity: no rule")
+    assert 'email_domain = "example.com";' in failed[0]
+    assert "readable by everyone" in failed[1]
+    if os.geteuid() == 0:
+        assert f"chgrp nogroup {e.token_path} && chmod 0640 " \
+            f"{e.token_path}" in failed[1], failed[1]
+    assert "/nonexistent/ca.pem" in failed[2]
+    assert e.token not in p.stdout
+    assert "skipped: " in p.stdout
+    assert f.requests() == []
+
+
+def test_check_says_when_nothing_starts_scan_and_deliver(fake, env):
+    f, e = start(fake, env)
+    p = e.run("check")
+    runner = [l for l in lines(p.stdout) if "starts scan and deliver" in l]
+    assert len(runner) == 1, p.stdout
+    import shutil
+    from pathlib import Path
+    if not Path("/run/systemd/system").exists() and \
+            not shutil.which("cron", path="/usr/sbin"):
+        assert runner[0].startswith(NO_RUNNER), runner
+        assert "install cron" in runner[0]
+        assert p.returncode == 78
 
 
 def test_version():
@@ -135,3 +189,47 @@ def test_version():
     p = subprocess.run([HELPER, "--version"], capture_output=True, text=True)
     assert p.stdout.strip() == "accessowl-helper " + \
         (ROOT / "VERSION").read_text().strip()
+
+
+def test_check_reads_the_pam_stacks(fake, env, tmp_path):
+    """enforce on a line that cannot refuse, a line before the module that
+    ends the stack, the module nowhere: check says so, with the file."""
+    from rootenv import PrivateSystem, require
+    require()
+    f, e = start(fake, env)
+    sys_ = PrivateSystem(tmp_path / "sys")
+    pam = sys_.etc / "pam.d"
+
+    def check():
+        return sys_.run([HELPER, "-c", str(e.config_path), "check"],
+                        check=False)
+
+    for n in ("sshd", "login", "su", "sudo", "cron"):
+        if (pam / n).exists():
+            (pam / n).write_text("@include common-account\n")
+    (pam / "common-account").write_text("account required pam_unix.so\n")
+    p = check()
+    assert "note: pam_accessowl is in the PAM stack of none of" in p.stdout
+    (pam / "sshd").write_text(
+        "account optional pam_accessowl.so enforce\n"
+        "@include common-account\nsession optional pam_accessowl.so\n")
+    p = check()
+    [bad] = check_failures(p)
+    assert bad == ("FAILED: PAM service sshd: `enforce` on an account line "
+                   "with control `optional` cannot refuse a locked account; "
+                   "fix: make it `account required pam_accessowl.so "
+                   "enforce` in /etc/pam.d/sshd"), p.stdout
+    (pam / "sshd").write_text(
+        "account sufficient pam_succeed_if.so uid >= 1000\n"
+        "account required pam_accessowl.so enforce\n"
+        "@include common-account\nsession optional pam_accessowl.so\n")
+    [bad] = check_failures(check())
+    assert "`sufficient pam_succeed_if.so` comes before pam_accessowl" in bad
+    (pam / "sshd").write_text(
+        "account required pam_accessowl.so enforce\n"
+        "@include common-account\nsession optional pam_accessowl.so\n")
+    p = check()
+    assert check_failures(p) == []
+    assert "ok: PAM service sshd: pam_accessowl in the account and session " \
+        "stacks (enforce)" in p.stdout
+    sys_.close()

@@ -230,6 +230,21 @@ errors_table(void **state)
 		{ "identity: { map = ( { user = \"a\"; email = \"a@b.c\"; x = 1; } ); };", "unknown key 'x'" },
 		{ "identity: { map = ( \"a\" ); };", "entry 1 must be" },
 		{ "api: { url = ; };", "test.conf:1: syntax error" },
+		/* the docs' dotted names, typed as they are written */
+		{ "api: { timeout = 3; };\nevents.faillock = true;",
+		  "test.conf:2: `events.faillock` is not a name here: a setting "
+		  "is written inside its group, as in events: { faillock = ...; "
+		  "};" },
+		{ "events: { locked = true; };\n  events.deleted: false;",
+		  "test.conf:2: `events.deleted` is not a name here" },
+		/* what is left open is named, not just where parsing gave up */
+		{ "api: { timeout = 3; };\nidentity: {\n  email_domain = "
+		  "\"example.com;\n};\nuser = \"nobody\";\npaths: { };\n",
+		  "the string opened at line 3 has no closing \"" },
+		{ "api: { timeout = 3;\n# a comment {\nidentity: {\n"
+		  "  email_domain = \"x.org\"; // {\n};\nuser = \"nobody\";\n",
+		  "the group `api` opened at line 1 is still open here: a "
+		  "missing `};`?" },
 		{ "@include \"/etc/passwd\"\n", "@include is not supported" },
 		{ "api: { timeout = 3; };\nrelay: { url = \"relp://c.example\"; "
 		  "tls = false; };", "test.conf:1: a relay host forwards its "

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -45,46 +46,73 @@ ao_sanitize(char *dst, size_t dstsz, const char *src)
 	return ao_sanitize_keep(dst, dstsz, src, "");
 }
 
+/*
+ * The code point of the strict UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), its length in
+ * *n; -1 (and *n = 1) when s does not start one.
+ */
+static long
+utf8_decode(const unsigned char *s, size_t *n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len = utf8_seqlen(s[0]), k;
+	long cp;
+
+	*n = 1;
+	if (len == 1)
+		return s[0];
+	switch (s[0]) {
+	case 0xe0: lo = 0xa0; break;            /* no overlong 3-byte form */
+	case 0xed: hi = 0x9f; break;            /* no surrogates */
+	case 0xf0: lo = 0x90; break;            /* no overlong 4-byte form */
+	case 0xf4: hi = 0x8f; break;            /* nothing past U+10FFFF */
+	default: break;
+	}
+	if (len == 0 || s[0] < 0xc2 || s[0] > 0xf4 || s[1] < lo || s[1] > hi)
+		return -1;
+	cp = s[0] & (0x7f >> len);
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	*n = len;
+	return cp;
+}
+
+/* A code point that must not reach a terminal or a log: C0, DEL, C1,
+ * and the controls that reorder text (bidi overrides, marks, isolates). */
+static bool
+control_cp(long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x61c ||
+	    cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
 char *
 ao_sanitize_keep(char *dst, size_t dstsz, const char *src, const char *keep)
 {
-	size_t o = 0;
 	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	size_t o = 0, n;
+	long cp;
 
 	if (dstsz == 0)
 		return dst;
 	while (*s) {
-		size_t n = utf8_seqlen(*s);
-		size_t k;
-
-		if (n == 0 || n > 1) {
-			/* validate the sequence; invalid bytes become '?' */
-			for (k = 1; k < n && s[k] && (s[k] & 0xc0) == 0x80; k++)
-				;
-			if (n == 0 || k != n) {
-				n = 1;
-				goto replace;
-			}
-			/* C1 controls U+0080..U+009F are 0xc2 0x80..0x9f */
-			if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
-				goto replace;
-			if (o + n >= dstsz)
+		cp = utf8_decode(s, &n);
+		if (cp < 0 || (control_cp(cp) &&
+		    (cp >= 0x20 || strchr(keep, (int)cp) == NULL))) {
+			s += n;     /* invalid, or a control: one '?' */
+			if (o + 1 >= dstsz)
 				break;
-			memcpy(dst + o, s, n);
-			o += n;
-			s += n;
+			dst[o++] = '?';
 			continue;
 		}
-		if ((*s < 0x20 && strchr(keep, *s) == NULL) || *s == 0x7f)
-			goto replace;
-		if (o + 1 >= dstsz)
+		if (o + n >= dstsz)
 			break;
-		dst[o++] = (char)*s++;
-		continue;
-replace:
-		if (o + 1 >= dstsz)
-			break;
-		dst[o++] = '?';
+		memcpy(dst + o, s, n);
+		o += n;
 		s += n;
 	}
 	dst[o] = '\0';

@@ -23,6 +23,20 @@ sanitize_table(void **state)
 		{ "abcdef", "abc", 4 },                          /* fits size */
 		{ "ab\xc3\xa9", "ab", 4 },                       /* no half char */
 		{ "", "", 8 },
+		/* strict UTF-8: an overlong CSI (0x9b) in 2 and 3 bytes, a
+		 * surrogate, past U+10FFFF: each byte a '?' */
+		{ "o\xc0\x9bx", "o??x", 64 },
+		{ "o\xe0\x82\x9bx", "o???x", 64 },
+		{ "s\xed\xa0\x80x", "s???x", 64 },
+		{ "h\xf4\x90\x80\x80x", "h????x", 64 },
+		{ "f\xf8\x88\x80\x80\x80x", "f?????x", 64 },
+		/* text that reorders what follows: bidi override, isolate, mark */
+		{ "evil\xe2\x80\xaetxt.exe", "evil?txt.exe", 64 },
+		{ "a\xe2\x81\xa6" "b\xe2\x80\x8f" "c\xd8\x9c", "a?b?c?", 64 },
+		/* what is fine stays */
+		{ "\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf \xe2\x80\x94",
+		  "\xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf \xe2\x80\x94", 64 },
+		{ "\xc2\xa0\xed\x9f\xbf", "\xc2\xa0\xed\x9f\xbf", 64 },
 	};
 	char buf[64];
 	size_t i;

@@ -80,13 +80,15 @@ resolve_account(const struct ao_config *cfg, const char *name,
  * at the terminal and decides with identity.map.
  */
 static int
-settle_address(const struct ao_config *cfg, const char *name, struct target *t)
+settle_address(const struct ao_config *cfg, const char *name, struct target *t,
+    bool dry)
 {
 	struct ao_addr a;
 	int r;
 
-	if ((r = ao_person_address(cfg, name, t->email, t->source, "",
-	    t->exists, &a)) != AO_OK)
+	/* a dry run changes nothing: not even the address remembered */
+	if ((r = (dry ? ao_person_peek : ao_person_address)(cfg, name,
+	    t->email, t->source, "", t->exists, &a)) != AO_OK)
 		return r;
 	switch (a.how) {
 	case AO_ADDR_NONE:
@@ -304,7 +306,7 @@ cmd_revoke(const struct ao_opts *o, int argc, char **argv)
 	if ((pw = getpwnam(user)) != NULL)
 		uid = (long)pw->pw_uid;
 	if ((r = ao_session_drop(&run)) != AO_OK ||
-	    (r = settle_address(&run.cfg, user, &t)) != AO_OK)
+	    (r = settle_address(&run.cfg, user, &t, dry)) != AO_OK)
 		goto out;
 	if (dry && run.cfg.relay) {
 		ao_err("a relay host holds no token and cannot look at "

@@ -7,9 +7,9 @@
 #include "person.h"
 #include "spool.h"
 
-int
-ao_person_address(const struct ao_config *cfg, const char *user,
-    const char *now, const char *source, const char *fallback, bool exists,
+static int
+settle(const struct ao_config *cfg, const char *user, const char *now,
+    const char *source, const char *fallback, bool exists, bool write,
     struct ao_addr *out)
 {
 	char mem[AO_EMAIL_MAX];
@@ -35,7 +35,7 @@ ao_person_address(const struct ao_config *cfg, const char *user,
 		    "(remembered) to %s", source, user, mem, now);
 		/* fall through */
 	case AO_ADDR_NEW:
-		if (!ao_username_ok(user))
+		if (!write || !ao_username_ok(user))
 			return AO_OK;
 		return ao_record_write(cfg->state_dir, "people", user, now);
 	case AO_ADDR_CONFLICT:
@@ -50,4 +50,20 @@ ao_person_address(const struct ao_config *cfg, const char *user,
 		return AO_OK;
 	}
 	return AO_OK;
+}
+
+int
+ao_person_address(const struct ao_config *cfg, const char *user,
+    const char *now, const char *source, const char *fallback, bool exists,
+    struct ao_addr *out)
+{
+	return settle(cfg, user, now, source, fallback, exists, true, out);
+}
+
+int
+ao_person_peek(const struct ao_config *cfg, const char *user,
+    const char *now, const char *source, const char *fallback, bool exists,
+    struct ao_addr *out)
+{
+	return settle(cfg, user, now, source, fallback, exists, false, out);
 }

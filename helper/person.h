@@ -42,4 +42,9 @@ int ao_person_address(const struct ao_config *cfg, const char *user,
     const char *now, const char *source, const char *fallback, bool exists,
     struct ao_addr *out);
 
+/* As ao_person_address(), remembering nothing: for a dry run. */
+int ao_person_peek(const struct ao_config *cfg, const char *user,
+    const char *now, const char *source, const char *fallback, bool exists,
+    struct ao_addr *out);
+
 #endif

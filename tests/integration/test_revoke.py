@@ -148,6 +148,26 @@ def test_dry_run_sends_no_post(fake, env):
     assert {s for s in ACTIVE if any(s in l for l in out)} == set(ACTIVE)
 
 
+def test_a_dry_run_writes_nothing(fake, env):
+    """Not even the address remembered for an account seen the first time:
+    the state directory is as it was before the dry run (but for the count
+    of API requests, which the dry run did spend of the budget)."""
+    import os
+
+    def files():
+        return sorted(p for p in (
+            os.path.relpath(os.path.join(d, n), e.state)
+            for d, _, ns in os.walk(e.state) for n in ns)
+            if not p.startswith("metrics/"))
+    f, e = start(fake, env)
+    before = files()
+    p = e.run("revoke", "--user", "alice", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert files() == before, files()
+    assert not (e.state / "people" / "alice").exists()
+    assert not e.spool.exists() or not any(e.spool.rglob("*.json"))
+
+
 def test_email_filter_ignored_falls_back_to_paging(fake, env):
     f, e = start(fake, env, "--ignore-email-filter", extra_users=250)
     p = e.run("revoke", "--user", "alice")

@@ -173,12 +173,15 @@ nss_answer(int e, const void *res, const char *what)
 
 /*
  * After an NSS call answered e: true to ask again, with b grown (it was
- * too small: ERANGE, also what an empty b gets); else the answer in *r.
+ * too small: ERANGE); else the answer in *r.  Before the first call
+ * (e < 0): true once b has its first size (glibc takes no NULL buffer).
  */
 static bool
 nss_again(struct nssbuf *b, int e, const void *res, const char *what, int *r)
 {
-	if (e == ERANGE)
+	if (e < 0 && b->p != NULL)
+		return true;
+	if (e < 0 || e == ERANGE)
 		return (*r = nssbuf_grow(b)) == AO_OK;
 	*r = nss_answer(e, res, what);
 	return false;
@@ -187,22 +190,22 @@ nss_again(struct nssbuf *b, int e, const void *res, const char *what, int *r)
 static int
 next_pw(struct passwd *pw, struct nssbuf *b, struct passwd **res)
 {
-	int e, r;
+	int e = -1, r;
 
-	do
+	*res = NULL;
+	while (nss_again(b, e, *res, "passwd", &r))
 		e = getpwent_r(pw, b->p, b->n, res);
-	while (nss_again(b, e, *res, "passwd", &r));
 	return r;
 }
 
 static int
 next_sp(struct spwd *sp, struct nssbuf *b, struct spwd **res)
 {
-	int e, r;
+	int e = -1, r;
 
-	do
+	*res = NULL;
+	while (nss_again(b, e, *res, "shadow", &r))
 		e = getspent_r(sp, b->p, b->n, res);
-	while (nss_again(b, e, *res, "shadow", &r));
 	return r;
 }
 
@@ -210,11 +213,11 @@ static int
 pw_by_name(const char *name, struct passwd *pw, struct nssbuf *b,
     struct passwd **res)
 {
-	int e, r;
+	int e = -1, r;
 
-	do
+	*res = NULL;
+	while (nss_again(b, e, *res, "passwd", &r))
 		e = getpwnam_r(name, pw, b->p, b->n, res);
-	while (nss_again(b, e, *res, "passwd", &r));
 	return r;
 }
 
@@ -222,11 +225,11 @@ static int
 sp_by_name(const char *name, struct spwd *sp, struct nssbuf *b,
     struct spwd **res)
 {
-	int e, r;
+	int e = -1, r;
 
-	do
+	*res = NULL;
+	while (nss_again(b, e, *res, "shadow", &r))
 		e = getspnam_r(name, sp, b->p, b->n, res);
-	while (nss_again(b, e, *res, "shadow", &r));
 	return r;
 }
 

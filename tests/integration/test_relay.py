@@ -390,6 +390,50 @@ def test_ingest_keeps_each_event_once_and_never_stalls(fake, env):
         assert why in err, (why, err)
 
 
+def test_ingest_answers_already_kept_only_once_it_is_on_disk(env):
+    """An event sent again (a relay host that timed out, rsyslog after a
+    crash) is in the spool already, but the ingest that wrote it may have
+    died after its rename, before its fsync of the directory: "OK" lets
+    the host drop its copy, so it must wait for the copy here to be
+    synced.  With the fsync of the file, then of its directory, failing
+    (strace injects EIO), ingest must not answer OK."""
+    require("strace")
+    cenv = env(None, identity='email_domain = "example.com";',
+               extra=COLLECTOR_CFG)   # no AccessOwl: the event stays queued
+    ev = "127.0.0.1 " + event()
+    p = ingest_proc(cenv)
+    assert ask(p, ev) == "OK"
+    p.stdin.close()
+    assert p.wait(30) == 0, p.stderr.read()
+    # the deliverer ingest started has tried, and left it queued
+    assert wait_for(lambda: status(cenv)[0]["attempts"] >= 1, timeout=30)
+    [name] = os.listdir(cenv.spool / "queue")
+    path = cenv.spool / "queue" / name
+    for target in (path, path.parent):
+        # (LeakSanitizer, in `make asan`, cannot work under ptrace)
+        s = subprocess.Popen(
+            ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync",
+             "-e", "inject=fsync:error=EIO", "-P", str(target), HELPER,
+             "-c", str(cenv.config_path), "ingest"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, bufsize=1,
+            env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+        assert s.stdout.readline() == "OK\n"
+        answer = ask(s, ev)
+        s.stdin.close()
+        err = s.stderr.read()
+        assert s.wait(30) == 0, err
+        assert answer == "ERROR: cannot make sure the event is kept", \
+            (target, answer, err)
+        assert "cannot be made durable there: Input/output error" in err, err
+    # without the fault: kept once, answered OK
+    p = ingest_proc(cenv)
+    assert ask(p, ev) == "OK"
+    p.stdin.close()
+    assert p.wait(30) == 0, p.stderr.read()
+    assert [e["id"] for e in status(cenv)] == ["a" * 32]
+
+
 def test_a_sender_naming_too_many_people_is_parked_not_filed(fake, env):
     """A compromised relay host reports false locks of many people: beyond
     collector.sender_people_per_hour its events wait for the administrator

@@ -10,8 +10,9 @@
  * line on stdout:
  *
  *   OK        the event is durably in the spool, or was already (rsyslog
- *             sends a message again after a crash: a host's event is kept
- *             once, by its id);
+ *             and relay hosts send a message again after a crash or a
+ *             timeout: a host's event is kept once, by its id; the copy
+ *             found is synced to disk before this answer);
  *   ERROR: …  rsyslog keeps the message and sends it again later.
  *
  * A message refused for good (malformed, a host not in collector.hosts) is
@@ -154,40 +155,74 @@ host_allowed(const struct ao_config *cfg, const char *host)
 	return false;
 }
 
-enum kept { KEPT_NEW, KEPT_ALREADY, KEPT_OTHER_HOST };
+enum kept { KEPT_NEW, KEPT_ALREADY, KEPT_OTHER_HOST, KEPT_UNSURE };
+
+#define KEPT_TRIES 3  /* looks, when a delivery moves the file meanwhile */
 
 /*
  * Is a host's event with this id in the spool already?  The file name
  * comes from the event itself; another host's event of the same id is a
- * replay or a forgery.  The caller holds the spool's queue lock.
+ * replay or a forgery.  "Already" only once the copy there is durable:
+ * the ingest that wrote it may have died after its rename, before its
+ * fsync of the directory, and answering OK would let the relay host drop
+ * its own copy (KEPT_UNSURE, logged, when it cannot be made durable or
+ * its queue cannot be read).  The caller holds the spool's queue lock.
  */
 static enum kept
 kept(struct ingest *in, const struct ao_event_rec *ev, char *other,
     size_t othersz)
 {
 	char name[128];
-	int q;
+	int q, tries, r;
 
 	ao_event_filename(ev, name, sizeof(name));
-	for (q = 0; q < AO_Q_COUNT; q++) {
-		struct ao_event_rec have;
-		struct stat st;
-		enum kept k;
+	for (tries = 0; tries < KEPT_TRIES; tries++) {
+		for (q = 0; q < AO_Q_COUNT; q++) {
+			struct ao_event_rec have;
+			struct stat st;
+			enum kept k = KEPT_ALREADY;
 
-		if (fstatat(in->sp.fd[q], name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (ao_spool_get(&in->sp, (enum ao_queue)q, name,
-		    &have) != AO_OK) {
+			if (fstatat(in->sp.fd[q], name, &st,
+			    AT_SYMLINK_NOFOLLOW) != 0) {
+				if (errno == ENOENT)
+					continue;
+				ao_err("cannot look for event %s from host %s "
+				    "in %s/: %s; rsyslog sends it again",
+				    ev->id, ev->host, ao_queue_name(
+				    (enum ao_queue)q), strerror(errno));
+				return KEPT_UNSURE;
+			}
+			r = ao_spool_get(&in->sp, (enum ao_queue)q, name, &have);
+			if (r == AO_OK) {
+				k = strcmp(have.host, ev->host) == 0 ?
+				    KEPT_ALREADY : KEPT_OTHER_HOST;
+				snprintf(other, othersz, "%s", have.host);
+			}
 			ao_event_free(&have);
-			return KEPT_ALREADY; /* damaged: `deliver` says so */
+			if (r == AO_ERR_NOTFOUND)
+				break;  /* moved meanwhile: look again */
+			if (k == KEPT_OTHER_HOST)
+				return k;
+			/* (a damaged copy counts as kept: `deliver` says so) */
+			r = ao_spool_sync(&in->sp, (enum ao_queue)q, name);
+			if (r == AO_ERR_NOTFOUND)
+				break;
+			if (r == AO_ERR_SYSTEM) {
+				ao_err("event %s from host %s is in %s/, but "
+				    "cannot be made durable there: %s; rsyslog "
+				    "sends it again", ev->id, ev->host,
+				    ao_queue_name((enum ao_queue)q),
+				    strerror(errno));
+				return KEPT_UNSURE;
+			}
+			return KEPT_ALREADY;
 		}
-		k = strcmp(have.host, ev->host) == 0 ? KEPT_ALREADY :
-		    KEPT_OTHER_HOST;
-		snprintf(other, othersz, "%s", have.host);
-		ao_event_free(&have);
-		return k;
+		if (q == AO_Q_COUNT)
+			return KEPT_NEW;
 	}
-	return KEPT_NEW;
+	ao_err("event %s from host %s kept moving between queues while "
+	    "ingest looked for it; rsyslog sends it again", ev->id, ev->host);
+	return KEPT_UNSURE;
 }
 
 /*
@@ -264,6 +299,10 @@ one(struct ingest *in, const char *line, size_t len)
 	else if (k == KEPT_NEW)
 		r = ao_spool_put(&in->sp, q, &ev);
 	(void)flock(in->sp.rootfd, LOCK_UN);
+	if (k == KEPT_UNSURE) {
+		answer("ERROR: cannot make sure the event is kept");
+		goto out;
+	}
 	if (k == KEPT_OTHER_HOST) {
 		snprintf(why, sizeof(why), "host %s sent event id %s, which "
 		    "host %s sent before: a replay or a forgery", ev.host,

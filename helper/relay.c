@@ -12,12 +12,18 @@
 #include "log.h"
 #include "relay.h"
 
+/* The session's window, and how often the last message is sent again
+ * after a batch: see relay.h. */
+#define WINDOW 2
+
 struct ao_relay {
 	relpEngine_t *eng;
 	relpClt_t *clt;
 	char target[300];     /* host:port, for messages */
 	bool failed;          /* librelp reported an error on this session */
 	char error[256];      /* the first one */
+	char *last;           /* the last message sent, sent again at the end */
+	size_t lastlen;
 };
 
 /* librelp's generic errors carry no user pointer: one session at a time */
@@ -75,6 +81,7 @@ destroy(struct ao_relay *r)
 		(void)relpEngineDestruct(&r->eng);
 	if (current == r)
 		current = NULL;
+	free(r->last);
 	free(r);
 }
 
@@ -125,8 +132,7 @@ ao_relay_open(const struct ao_config *cfg, struct ao_relay **out)
 	    RELP_RET_OK ||
 	    (rr = relpCltSetConnTimeout(r->clt, (int)cfg->relay_timeout)) !=
 	    RELP_RET_OK ||
-	    (rr = relpCltSetWindowSize(r->clt, AO_RELAY_BATCH + 28)) !=
-	    RELP_RET_OK) {
+	    (rr = relpCltSetWindowSize(r->clt, WINDOW)) != RELP_RET_OK) {
 		ao_err("cannot set up librelp (error %d)", (int)rr);
 		destroy(r);
 		return AO_ERR_SYSTEM;
@@ -159,8 +165,9 @@ ao_relay_open(const struct ao_config *cfg, struct ao_relay **out)
 	return AO_OK;
 }
 
-int
-ao_relay_send(struct ao_relay *r, const char *msg, size_t len)
+/* One message on the wire; AO_OK or AO_ERR_TEMP (logged). */
+static int
+send_one(struct ao_relay *r, const char *msg, size_t len)
 {
 	relpRetVal rr;
 
@@ -175,18 +182,44 @@ ao_relay_send(struct ao_relay *r, const char *msg, size_t len)
 }
 
 int
+ao_relay_send(struct ao_relay *r, const char *msg, size_t len)
+{
+	char *copy = NULL;
+	int rc = AO_ERR_NOMEM;
+
+	if ((copy = malloc(len)) == NULL)
+		goto out;
+	memcpy(copy, msg, len);
+	if ((rc = send_one(r, msg, len)) != AO_OK)
+		goto out;
+	free(r->last);
+	r->last = copy;
+	r->lastlen = len;
+	copy = NULL;
+out:
+	free(copy);
+	return rc;
+}
+
+int
 ao_relay_close(struct ao_relay *r)
 {
 	bool ok;
+	int i;
 
 	if (r == NULL)
 		return AO_ERR_TEMP;
-	/* the graceful close waits for the collector's answer to "close",
-	 * which comes after its answers to every message: an error on the
-	 * way is reported through on_err */
+	/* messages sent: the proof that each was answered (relay.h); what
+	 * happens after it, the close included, changes nothing */
+	for (i = 0; r->last != NULL && i < WINDOW && !r->failed; i++)
+		(void)send_one(r, r->last, r->lastlen);
+	ok = !r->failed;
+	/* none (check): the graceful close waits for the collector's answer
+	 * to "close"; an error on the way comes through on_err */
 	if (r->clt != NULL)
 		(void)relpEngineCltDestruct(r->eng, &r->clt);
-	ok = !r->failed;
+	if (r->last == NULL)
+		ok = !r->failed;
 	if (!ok)
 		ao_err("the collector %s did not acknowledge every event: %s; "
 		    "they stay queued and are sent again", r->target, r->error);

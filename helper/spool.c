@@ -387,6 +387,23 @@ ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
 	return fsync(sp->fd[from]) == 0 ? AO_OK : AO_ERR_SYSTEM;
 }
 
+int
+ao_spool_sync(struct ao_spool *sp, enum ao_queue q, const char *name)
+{
+	int fd, r = AO_OK, e = 0;
+
+	if ((fd = open_regular(sp->fd[q], name)) < 0)
+		return errno == ENOENT ? AO_ERR_NOTFOUND : errno == EINVAL ||
+		    errno == ELOOP ? AO_ERR_DATA : AO_ERR_SYSTEM;
+	if (fsync(fd) != 0 || fsync(sp->fd[q]) != 0) {
+		e = errno;
+		r = AO_ERR_SYSTEM;
+	}
+	close(fd);
+	errno = e;
+	return r;
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {

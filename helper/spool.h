@@ -86,6 +86,15 @@ int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
     const struct ao_event_rec *ev);
 
 /*
+ * Make q/name durable as it is: fsync the file, then its directory (the
+ * run that wrote it may have died between its rename and its fsync of the
+ * directory).  AO_OK; AO_ERR_NOTFOUND when it is gone; AO_ERR_DATA when
+ * it is not a regular file; AO_ERR_SYSTEM when it cannot be opened or
+ * synced (errno says why).
+ */
+int ao_spool_sync(struct ao_spool *sp, enum ao_queue q, const char *name);
+
+/*
  * Forget delivered events: remove from done/ each event that happened
  * before `before` (unix time) and whose file was last written before it
  * too, unless keep(id, ctx) says something is left to do with it.  Queued

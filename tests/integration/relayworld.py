@@ -7,6 +7,7 @@ Host names: an event carries the name of the host that saw it, so each
 relay host runs the helper in a UTS namespace of its own (unshare -u, root
 only) named <name>.hosts.test.
 """
+import errno
 import os
 import signal
 import socket
@@ -80,13 +81,74 @@ def free_port():
     return port
 
 
+class SmallDisks:
+    """A private mount namespace (root only), held open by a process that
+    sleeps in it, with a small tmpfs on each directory of mounts, a list
+    of (directory, uid, gid): disks the test can fill and empty again.
+    Nothing outside the namespace sees them: run what must use them with
+    argv(), and look at their files from outside through path()."""
+
+    def __init__(self, mounts, size="1m"):
+        lines = ["set -e"]
+        for d, uid, gid in mounts:
+            lines.append(f"mount -t tmpfs -o size={size},mode=0700,"
+                         f"uid={uid},gid={gid} ao-small-disk '{d}'")
+        lines += ["echo ready", "exec sleep 86400"]
+        self.dirs = [Path(d) for d, _, _ in mounts]
+        # unshare and sh exec: the pid is the sleeping holder's
+        self.proc = subprocess.Popen(
+            ["unshare", "-m", "--propagation", "private", "sh", "-c",
+             "\n".join(lines)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline() != "ready\n":
+            self.proc.wait(10)
+            raise RuntimeError("cannot mount the small disks: " +
+                               self.proc.stderr.read())
+
+    def argv(self, *cmd):
+        """cmd inside the namespace (nsenter execs it: same pid)."""
+        return ["nsenter", "-t", str(self.proc.pid), "-m", "--", *cmd]
+
+    def path(self, p):
+        """p as the namespace sees it, from outside."""
+        return Path(f"/proc/{self.proc.pid}/root") / Path(p).relative_to("/")
+
+    def fill(self):
+        """Fill every disk (a file of zeros in each, until ENOSPC)."""
+        block = b"\0" * 65536
+        for d in self.dirs:
+            with open(self.path(d) / "filler", "wb", buffering=0) as f:
+                try:
+                    while True:
+                        f.write(block)
+                except OSError as e:
+                    assert e.errno == errno.ENOSPC, e
+                try:  # the last partial block
+                    while True:
+                        f.write(b"\0" * 512)
+                except OSError as e:
+                    assert e.errno == errno.ENOSPC, e
+
+    def free(self):
+        for d in self.dirs:
+            (self.path(d) / "filler").unlink()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 class Collector:
     """rsyslogd with the shipped collector config; env is the collector's
-    helper Env (the only one with a token)."""
+    helper Env (the only one with a token).  With .disks set (SmallDisks)
+    before start(), rsyslogd runs in their mount namespace, and so does
+    ingest."""
 
     def __init__(self, base, certs, env, port=None, permitted=f"*.{DOMAIN}",
-                 global_params=""):
+                 global_params="", confirm_timeout_ms=None):
         self.env = env
+        self.disks = None
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="ao-rsyslog-", dir=base))
         self.work = self.dir / "work"
@@ -104,6 +166,9 @@ class Collector:
             ('port="2514"', f'port="{self.port}" address="127.0.0.1"'),
             ('action.resumeInterval="10"', 'action.resumeInterval="1"'),
         ]
+        if confirm_timeout_ms:  # how long omprog waits for a hung ingest
+            subs.append(('confirmTimeout="30000"',
+                         f'confirmTimeout="{confirm_timeout_ms}"'))
         for old, new in subs:
             # the test runs what ships: if it changes shape, look here
             assert old in text, f"{old} not in {SHIPPED}"
@@ -111,16 +176,22 @@ class Collector:
         (self.dir / "accessowl-collector.conf").write_text(text)
         self.internal = self.dir / "rsyslog.log"
         self.conf = self.dir / "rsyslog.conf"
+        # processInternalMessages: rsyslog's own messages go to log(),
+        # not to the host's syslog
         self.conf.write_text(
-            f'global(workDirectory="{self.work}" {global_params})\n'
+            f'global(workDirectory="{self.work}" '
+            f'processInternalMessages="on" {global_params})\n'
             f'include(file="{self.dir}/accessowl-collector.conf")\n'
             f'*.* action(type="omfile" file="{self.internal}")\n')
         self.proc = None
 
     def start(self):
+        argv = [RSYSLOGD, "-n", "-f", str(self.conf), "-i",
+                str(self.dir / "rsyslogd.pid")]
+        if self.disks:
+            argv = self.disks.argv(*argv)
         self.proc = subprocess.Popen(
-            [RSYSLOGD, "-n", "-f", str(self.conf), "-i",
-             str(self.dir / "rsyslogd.pid")],
+            argv,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -15,9 +15,11 @@ import time
 import pytest
 
 from conftest import check_failures, need_root
-from harness import HELPER, ROOT
+from harness import HELPER, ROOT, SVC_GID
 from pamwrap import wait_for
-from relayworld import DOMAIN, Collector, RelayCerts, RelayHost
+from relayworld import (DOMAIN, Collector, RelayCerts, RelayHost,
+                        SmallDisks)
+from rootenv import require
 from worlds import people, person_states
 
 NAMES = [f"web{i:02d}.{DOMAIN}" for i in range(20)]
@@ -77,12 +79,18 @@ def forwarded(h):
     return len(st) == 2 and all(e["queue"] == "forwarded" for e in st)
 
 
+def tried(h):
+    """The deliverer enqueue started on h has tried (it stops at the
+    first failure: the host's other event waits for the next run)."""
+    return any(e["attempts"] >= 1 for e in status(h))
+
+
 def test_twenty_hosts_through_a_collector_killed_mid_stream(
         fake, env, relay_certs, service_tmp):
     need_root()
     f = fake(people(*PEOPLE, active=STATES))
     cenv = collector_env(env, f)
-    col = Collector(service_tmp, relay_certs, cenv)
+    col = Collector(service_tmp, relay_certs, cenv, confirm_timeout_ms=600000)
     hosts = [RelayHost(service_tmp, relay_certs, n, col.port) for n in NAMES]
     col.start()
     try:
@@ -91,28 +99,43 @@ def test_twenty_hosts_through_a_collector_killed_mid_stream(
         assert wait_for(lambda: spool_events(cenv) >= 10, timeout=60), \
             col.log()
         assert all(forwarded(h) for h in hosts[:5])
-        # 2. ingest hangs: rsyslogd still acknowledges (into its disk
-        # queue) what ten more hosts send
+        # 2. ingest hangs (and omprog is told to wait for it): rsyslogd
+        # acknowledges nothing of what ten more hosts send, since it
+        # acknowledges only what ingest has kept
         [pid] = col.ingests()
         os.kill(pid, signal.SIGSTOP)
         taken = spool_events(cenv)
         enqueue_all(hosts[5:15], 5)
-        assert wait_for(lambda: all(forwarded(h) for h in hosts[5:15]),
-                        timeout=60)
-        assert spool_events(cenv) == taken  # only in rsyslog's queue
-        # 3. SIGKILL rsyslogd and ingest: what rsyslogd acknowledged must
-        # survive; the last five hosts report while it is down
+
+        def timed_out():
+            return any("not acknowledged" in (e["error"] or "")
+                       for h in hosts[5:15] for e in status(h))
+        assert wait_for(timed_out, timeout=60)
+        assert not any(e["queue"] != "queued" for h in hosts[5:15]
+                       for e in status(h))
+        assert spool_events(cenv) == taken
+        # 3. SIGKILL rsyslogd and ingest (the hung one too): the hosts
+        # still waiting for it give up and keep their events; the last
+        # five hosts report while it is down
         col.kill()
+        assert wait_for(lambda: all(tried(h) for h in hosts[5:15]),
+                        timeout=60)
+        for h in hosts[5:15]:
+            st = status(h)
+            assert [e["queue"] for e in st] == ["queued"] * 2, st
         enqueue_all(hosts[15:], 15)
+        assert wait_for(lambda: all(tried(h) for h in hosts[15:]),
+                        timeout=60)
         for h in hosts[15:]:
             st = status(h)
             assert [e["queue"] for e in st] == ["queued"] * 2, st
-            assert all("not acknowledged" in e["error"] for e in st), st
+            assert all("not acknowledged" in e["error"] for e in st
+                       if e["attempts"] >= 1), st
         # 4. the collector comes back; the hosts' timer runs deliver
         col.start()
 
         def hosts_drained():
-            for h in hosts[15:]:
+            for h in hosts[5:]:
                 if queued(h):
                     h.run("deliver", "--now")
             return not any(queued(h) for h in hosts)
@@ -167,6 +190,129 @@ def test_twenty_hosts_through_a_collector_killed_mid_stream(
     print(f"relay: {len(reqs)} API requests for 40 events, 6 people, "
           f"{len(want)} states")
     assert len(reqs) <= 80
+
+
+def test_a_full_collector_disk_loses_no_acknowledged_event(
+        fake, env, relay_certs, service_tmp):
+    """Issue 23: the collector's disks fill up (rsyslog's work directory
+    and the spool, each a full tmpfs in a private mount namespace).  What
+    a relay host sends meanwhile must not be acknowledged and then lost:
+    at every moment each event is in the collector's spool or still queued
+    on its host, also when ingest is killed mid-message and rsyslogd is
+    stopped while ingest refuses; once space returns, each reaches the
+    collector's spool and is filed once."""
+    require("unshare", "nsenter", "mount")
+    f = fake(people(*PEOPLE, active=STATES))
+    cenv = collector_env(env, f)
+    cenv.spool.mkdir(mode=0o700)
+    os.chown(cenv.spool, 65534, SVC_GID)
+    col = Collector(service_tmp, relay_certs, cenv)
+    disks = SmallDisks([(col.work, 0, 0), (cenv.spool, 65534, SVC_GID)])
+    col.disks = disks
+    hosts = [RelayHost(service_tmp, relay_certs, n, col.port)
+             for n in NAMES[:5]]
+
+    def crun(*args):
+        p = subprocess.run(disks.argv(HELPER, "-c", str(cenv.config_path),
+                                      *args), capture_output=True,
+                           text=True, timeout=120)
+        assert p.returncode == 0, p.stderr
+        return p
+
+    def at_collector():
+        return {e["id"] for e in json.loads(crun("status", "--json").stdout)}
+
+    def lost():
+        """Events a host let go of that the collector does not have."""
+        have = at_collector()
+        return [(h.name, e["id"], e["queue"]) for h in hosts
+                for e in status(h)
+                if e["queue"] != "queued" and e["id"] not in have]
+
+    try:
+        col.start()
+        # 1. space: the first host's events are taken
+        enqueue_all(hosts[:1], 0)
+        assert wait_for(lambda: len(at_collector()) == 2, timeout=60), \
+            col.log()
+        assert wait_for(lambda: forwarded(hosts[0]), timeout=30)
+        # 2. both disks full: four hosts report; sessions time out (or
+        # wait: librelp does not bound its TLS handshake), nothing is
+        # acknowledged, nothing lost
+        disks.fill()
+        enqueue_all(hosts[1:], 1)
+
+        def timed_out():
+            return any("not acknowledged" in (e["error"] or "")
+                       for h in hosts[1:] for e in status(h))
+        assert wait_for(timed_out, timeout=60), col.log()
+        assert lost() == [], col.log()
+        assert not any(e["queue"] != "queued" for h in hosts[1:]
+                       for e in status(h))
+        assert len(at_collector()) == 2
+        # rsyslogd stops: whoever still waited gives up and keeps its events
+        col.stop()
+        assert wait_for(lambda: all(tried(h) for h in hosts[1:]),
+                        timeout=60)
+        assert lost() == [], col.log()
+        for h in hosts[1:]:
+            st = status(h)
+            assert [e["queue"] for e in st] == ["queued"] * 2, st
+        # 3. a host is mid-session while ingest refuses (the spool is
+        # full): ingest is killed, then rsyslogd is stopped (it says
+        # "serverclose" instead of answering); neither may acknowledge
+        # what is not kept
+        col.start()
+        mark = len(col.log())
+        d = hosts[1].popen("deliver", "--now")
+        assert wait_for(lambda: "returned: ERROR" in col.log()[mark:],
+                        timeout=30), col.log()[mark:]
+        [pid] = col.ingests()
+        os.kill(pid, signal.SIGKILL)
+        assert wait_for(lambda: col.ingests() not in ([], [pid]),
+                        timeout=30), col.log()[mark:]
+        col.stop()
+        out, err = d.communicate(timeout=60)
+        assert lost() == [], (out, err, col.log()[mark:])
+        assert d.returncode == 75, (out, err, col.log()[mark:])
+        assert [e["queue"] for e in status(hosts[1])] == ["queued"] * 2
+        # 4. space returns: the hosts send again, the collector keeps
+        # each event once and files it
+        col.start()
+        disks.free()
+
+        def hosts_drained():
+            for h in hosts:
+                if queued(h):
+                    h.run("deliver", "--now")
+            assert lost() == [], col.log()
+            return not any(queued(h) for h in hosts)
+        assert wait_for(hosts_drained, timeout=120, step=1), col.log()
+        assert len(at_collector()) == 10
+
+        def collector_done():
+            st = json.loads(crun("status", "--json").stdout)
+            if any(e["queue"] != "delivered" for e in st):
+                crun("deliver", "--now")
+                return False
+            return True
+        assert wait_for(collector_done, timeout=120, step=1)
+        st = json.loads(crun("status", "--json").stdout)
+    finally:
+        col.kill()
+        disks.close()
+    assert len(st) == 10
+    assert len({(e["host"], e["id"]) for e in st}) == 10
+    assert collections.Counter(e["host"] for e in st) == \
+        {h.name: 2 for h in hosts}
+    sent = {e["id"] for h in hosts for e in status(h)}
+    assert sent == {e["id"] for e in st}
+    # every access state of the six people revoked exactly once
+    want = {s for p in PEOPLE for s in person_states(p, STATES)}
+    per_state = collections.Counter(r["access_state_id"]
+                                     for r in f.revocations())
+    assert set(per_state) == want
+    assert set(per_state.values()) == {1}, per_state
 
 
 def ingest_proc(cenv):
@@ -242,6 +388,50 @@ def test_ingest_keeps_each_event_once_and_never_stalls(fake, env):
                 "\"uid\" is missing or out of range",
                 "a replay or a forgery"):
         assert why in err, (why, err)
+
+
+def test_ingest_answers_already_kept_only_once_it_is_on_disk(env):
+    """An event sent again (a relay host that timed out, rsyslog after a
+    crash) is in the spool already, but the ingest that wrote it may have
+    died after its rename, before its fsync of the directory: "OK" lets
+    the host drop its copy, so it must wait for the copy here to be
+    synced.  With the fsync of the file, then of its directory, failing
+    (strace injects EIO), ingest must not answer OK."""
+    require("strace")
+    cenv = env(None, identity='email_domain = "example.com";',
+               extra=COLLECTOR_CFG)   # no AccessOwl: the event stays queued
+    ev = "127.0.0.1 " + event()
+    p = ingest_proc(cenv)
+    assert ask(p, ev) == "OK"
+    p.stdin.close()
+    assert p.wait(30) == 0, p.stderr.read()
+    # the deliverer ingest started has tried, and left it queued
+    assert wait_for(lambda: status(cenv)[0]["attempts"] >= 1, timeout=30)
+    [name] = os.listdir(cenv.spool / "queue")
+    path = cenv.spool / "queue" / name
+    for target in (path, path.parent):
+        # (LeakSanitizer, in `make asan`, cannot work under ptrace)
+        s = subprocess.Popen(
+            ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=fsync",
+             "-e", "inject=fsync:error=EIO", "-P", str(target), HELPER,
+             "-c", str(cenv.config_path), "ingest"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, bufsize=1,
+            env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))
+        assert s.stdout.readline() == "OK\n"
+        answer = ask(s, ev)
+        s.stdin.close()
+        err = s.stderr.read()
+        assert s.wait(30) == 0, err
+        assert answer == "ERROR: cannot make sure the event is kept", \
+            (target, answer, err)
+        assert "cannot be made durable there: Input/output error" in err, err
+    # without the fault: kept once, answered OK
+    p = ingest_proc(cenv)
+    assert ask(p, ev) == "OK"
+    p.stdin.close()
+    assert p.wait(30) == 0, p.stderr.read()
+    assert [e["id"] for e in status(cenv)] == ["a" * 32]
 
 
 def test_a_sender_naming_too_many_people_is_parked_not_filed(fake, env):

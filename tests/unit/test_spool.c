@@ -609,18 +609,19 @@ prune_done(void **state)
 	ao_spool_close(&sp);
 }
 
-/* What the service user (or a crash) may leave in queue/. */
+/* What the service user (or a crash) may leave in queue/: read, and
+ * made durable where it is (a regular file only, never waited on). */
 static void
 get_hostile(void **state)
 {
-	static const struct { const char *name; int want; } cases[] = {
-		{ "bad.json", AO_ERR_DATA },      /* not JSON */
-		{ "cut.json", AO_ERR_DATA },      /* half a record */
-		{ "wrong.json", AO_ERR_DATA },    /* an unknown event */
-		{ "fifo.json", AO_ERR_DATA },     /* never waited on */
-		{ "link.json", AO_ERR_DATA },     /* never followed */
-		{ "dir.json", AO_ERR_DATA },
-		{ "missing.json", AO_ERR_NOTFOUND },
+	static const struct { const char *name; int want, sync; } cases[] = {
+		{ "bad.json", AO_ERR_DATA, AO_OK },      /* not JSON */
+		{ "cut.json", AO_ERR_DATA, AO_OK },      /* half a record */
+		{ "wrong.json", AO_ERR_DATA, AO_OK },    /* an unknown event */
+		{ "fifo.json", AO_ERR_DATA, AO_ERR_DATA }, /* never waited on */
+		{ "link.json", AO_ERR_DATA, AO_ERR_DATA }, /* never followed */
+		{ "dir.json", AO_ERR_DATA, AO_ERR_DATA },
+		{ "missing.json", AO_ERR_NOTFOUND, AO_ERR_NOTFOUND },
 	};
 	struct ao_event_rec ev, got;
 	struct ao_spool sp;
@@ -659,7 +660,12 @@ get_hostile(void **state)
 		/* ev is initialised whatever the outcome: freed here */
 		assert_non_null(got.user);
 		ao_event_free(&got);
+		r = ao_spool_sync(&sp, AO_Q_QUEUE, cases[i].name);
+		if (r != cases[i].sync)
+			fail_msg("sync %s: got %d, want %d", cases[i].name, r,
+			    cases[i].sync);
 	}
+	assert_int_equal(ao_spool_sync(&sp, AO_Q_DONE, good + 11), AO_OK);
 	unguard();
 	ao_spool_close(&sp);
 }

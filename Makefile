@@ -48,7 +48,7 @@ HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
 	helper/spool.c helper/deliver.c helper/queue.c helper/wire.c helper/relay.c \
 	helper/forward.c helper/kick.c helper/follow.c helper/counters.c helper/metrics.c \
-	helper/budget.c
+	helper/budget.c helper/retry_after.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
 	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/cmd_ingest.c \
 	helper/main.c
@@ -68,7 +68,7 @@ HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
 	test_scan test_modargs test_api test_deliver test_queue test_privdrop \
-	test_spool test_secfile test_wire test_budget
+	test_spool test_secfile test_wire test_budget test_retry_after
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost

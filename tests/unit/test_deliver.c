@@ -29,8 +29,8 @@
 #include "spool.h"
 #include "stub_http.h"
 
-#define R(st, body) { st, body, -1, 0 }
-#define LOST { 0, NULL, -1, AO_ERR_TEMP }
+#define R(st, body) { st, body, NULL, 0 }
+#define LOST { 0, NULL, NULL, AO_ERR_TEMP }
 #define USER "{\"data\":[{\"id\":\"u1\",\"email\":\"a@x.org\"}],\"meta\":{}}"
 #define STATES "{\"data\":[" \
 	"{\"id\":\"s1\",\"application_id\":\"a1\",\"grantee_user_id\":\"u1\"," \
@@ -293,7 +293,7 @@ static void
 rate_limit_holds_the_host(void **state)
 {
 	static const struct stub_reply replies[] = {
-		R(200, USER), { 429, "{}", 1800, 0 },
+		R(200, USER), { 429, "{}", "1800", 0 },
 	};
 	struct world *w = *state;
 	struct ao_event_rec ev;

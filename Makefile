@@ -40,7 +40,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
 COMMON_SRC := common/err.c common/text.c common/event.c common/account.c \
-	common/faillock.c common/spawn.c common/modargs.c
+	common/faillock.c common/spawn.c common/modargs.c common/clock.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/api_json.c helper/spool_json.c \
 	helper/identity.c \
@@ -68,7 +68,7 @@ HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
 	test_scan test_modargs test_api test_deliver test_queue test_privdrop \
-	test_spool test_secfile test_wire test_budget test_retry_after
+	test_spool test_secfile test_wire test_budget test_retry_after test_clock
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost

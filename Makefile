@@ -55,7 +55,8 @@ HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
 
 # The module links libpam and libc only: no helper code, no libraries.
 MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/event.c \
-	common/account.c common/faillock.c common/spawn.c common/modargs.c
+	common/account.c common/faillock.c common/spawn.c common/modargs.c \
+	common/clock.c
 MODULE_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon \
 	-DAO_HELPER_PATH='"$(HELPER_PATH)"' \
 	-DAO_CONFIG_PATH='"$(SYSCONFDIR)/accessowl/accessowl.conf"' \

@@ -27,10 +27,12 @@ def need_faketime():
         pytest.skip(msg)
 
 
-def faketime_env(offset, base=None):
+def faketime_env(offset, base=None, helper=True):
     """An environment whose wall clock is moved by offset ("+1d", "-90"),
-    its boot clock left alone; after the ASan runtime when there is one."""
-    libs = asan_runtime() + [FAKETIME_LIB]
+    its boot clock left alone.  For the helper (helper=True), after the
+    ASan runtime when it is an ASan build; not for anything else (pamtester
+    is not one)."""
+    libs = (asan_runtime() if helper else []) + [FAKETIME_LIB]
     return dict(os.environ if base is None else base,
                 LD_PRELOAD=" ".join(map(str, libs)), FAKETIME=offset,
                 FAKETIME_DONT_RESET="1", FAKETIME_DONT_FAKE_MONOTONIC="1")

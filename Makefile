@@ -40,7 +40,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon -Ihelper \
 	$(HELPER_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
 COMMON_SRC := common/err.c common/text.c common/event.c common/account.c \
-	common/faillock.c common/spawn.c common/modargs.c
+	common/faillock.c common/spawn.c common/modargs.c common/clock.c
 HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/privdrop.c helper/http.c helper/api_json.c helper/spool_json.c \
 	helper/identity.c \
@@ -48,14 +48,15 @@ HELPER_LIB_SRC := helper/log.c helper/secfile.c helper/config.c \
 	helper/out.c helper/scanstate.c helper/accounts.c helper/scan.c \
 	helper/spool.c helper/deliver.c helper/queue.c helper/wire.c helper/relay.c \
 	helper/forward.c helper/kick.c helper/follow.c helper/counters.c helper/metrics.c \
-	helper/budget.c helper/pamstack.c
+	helper/budget.c helper/pamstack.c helper/retry_after.c
 HELPER_CMD_SRC := helper/cmd_revoke.c helper/cmd_check.c helper/cmd_deliver.c \
 	helper/cmd_enqueue.c helper/cmd_status.c helper/cmd_scan.c helper/cmd_ingest.c \
 	helper/main.c
 
 # The module links libpam and libc only: no helper code, no libraries.
 MODULE_SRC := pam_module/pam_accessowl.c common/text.c common/event.c \
-	common/account.c common/faillock.c common/spawn.c common/modargs.c
+	common/account.c common/faillock.c common/spawn.c common/modargs.c \
+	common/clock.c
 MODULE_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(DEFS) -Icommon \
 	-DAO_HELPER_PATH='"$(HELPER_PATH)"' \
 	-DAO_CONFIG_PATH='"$(SYSCONFDIR)/accessowl/accessowl.conf"' \
@@ -68,7 +69,8 @@ HELPER_OBJ := $(HELPER_LIB_OBJ) $(call OBJ,$(HELPER_CMD_SRC))
 
 UNIT_TESTS := test_text test_config test_identity test_reason test_json test_account test_faillock \
 	test_scan test_modargs test_api test_deliver test_queue test_privdrop \
-	test_spool test_secfile test_wire test_budget test_pamstack
+	test_spool test_secfile test_wire test_budget test_pamstack \
+	test_retry_after test_clock
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 SHIM := $(BUILD)/tests/libspshim.so
 PAMHOST := $(BUILD)/tests/pamhost

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "err.h"
 #include "log.h"
+#include "retry_after.h"
 #include "text.h"
 
 /*
@@ -37,6 +38,7 @@ ao_api_init(struct ao_api *api, struct ao_http *http,
 	api->max_waits = 5;
 	api->max_wait = 120;
 	api->backoff_cap_ms = 30000;
+	api->sleep_ms = ao_sleep_ms;
 }
 
 void
@@ -65,6 +67,45 @@ backoff_ms(const struct ao_api *api, unsigned n)
 }
 
 /*
+ * The wait, in seconds, a 429 answer asks for, by the policy in api.h.
+ * *warned: a garbage or overlong Retry-After was logged in this call
+ * already (once a call is enough).
+ */
+static long
+rate_wait(const char *method, const char *path,
+    const struct ao_http_resp *resp, bool *warned)
+{
+	long long secs = 0;
+
+	switch (ao_retry_after(resp->retry_after, resp->date,
+	    (long long)time(NULL), &secs)) {
+	case AO_RA_ABSENT:
+		return AO_RETRY_AFTER_DEFAULT;
+	case AO_RA_GARBAGE:
+		if (!*warned)
+			ao_warn("%s %s: AccessOwl answered 429 with a Retry-After "
+			    "that is neither seconds nor an HTTP date (\"%s\"); "
+			    "waiting %d s", method, path, resp->retry_after,
+			    AO_RETRY_AFTER_DEFAULT);
+		*warned = true;
+		return AO_RETRY_AFTER_DEFAULT;
+	case AO_RA_SECONDS:
+	case AO_RA_DATE:
+		break;
+	}
+	if (secs > AO_RETRY_AFTER_MAX) {
+		if (!*warned)
+			ao_warn("%s %s: AccessOwl answered 429 asking this host to "
+			    "wait %lld s (Retry-After \"%s\"); holding for the "
+			    "longest wait accepted, %d s", method, path, secs,
+			    resp->retry_after, AO_RETRY_AFTER_MAX);
+		*warned = true;
+		return AO_RETRY_AFTER_MAX;
+	}
+	return secs < AO_RETRY_AFTER_MIN ? AO_RETRY_AFTER_MIN : (long)secs;
+}
+
+/*
  * One API call with the retry policy.  AO_OK leaves a 2xx (or, for POST,
  * a 409) response in resp; everything else is an error code, logged.
  */
@@ -73,6 +114,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
     const char *body, const char *key, struct ao_http_resp *resp)
 {
 	unsigned tries = 0, waits = 0;
+	bool warned = false;
 	int r;
 
 	for (;;) {
@@ -85,7 +127,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
 		    strcmp(method, "POST") == 0)
 			return AO_OK;
 		if (r == AO_OK && resp->status == 429) {
-			long wait = resp->retry_after >= 0 ? resp->retry_after : 30;
+			long wait = rate_wait(method, path, resp, &warned);
 
 			api->rate_limited++;
 			if (++waits > api->max_waits || wait > api->max_wait) {
@@ -103,7 +145,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
 			ao_info("%s %s: rate limited; waiting %ld ms as "
 			    "Retry-After asks", method, path, wait);
 			ao_http_resp_free(resp);
-			ao_sleep_ms(wait);
+			api->sleep_ms(wait);
 			continue;
 		}
 		if (r == AO_OK && (resp->status == 401 || resp->status == 403)) {
@@ -147,7 +189,7 @@ api_call(struct ao_api *api, const char *method, const char *path,
 			    resp->status ? "HTTP " : "", resp->status ?
 			    "5xx" : resp->error, tries, ms);
 			ao_http_resp_free(resp);
-			ao_sleep_ms(ms);
+			api->sleep_ms(ms);
 		}
 	}
 fail:

@@ -8,6 +8,14 @@
  * AO_ERR_AUTH and other 4xx AO_ERR_REJECTED, never retried.  Decisions are
  * made on status codes only; error bodies are logged, sanitized, never
  * parsed.
+ *
+ * What a 429 asks for (retry_after.h parses it): seconds or an HTTP-date
+ * (relative to the server's Date header); absent or garbage (a warning,
+ * once a call) is AO_RETRY_AFTER_DEFAULT; never less than
+ * AO_RETRY_AFTER_MIN, so that 0 is no tight loop; more than
+ * AO_RETRY_AFTER_MAX is that (a warning): the call ends, and the caller
+ * holds the whole host (deliver.c, follow.c) for api->retry_after.  At
+ * most max_waits waits a call, each at most max_wait.
  */
 #ifndef AO_API_H
 #define AO_API_H
@@ -34,6 +42,8 @@ struct ao_api {
 	                          * error worth a log line */
 	struct ao_users dir;     /* directory cache for the paging fallback */
 	bool dir_loaded;
+	void (*sleep_ms)(long ms); /* how the client waits: ao_sleep_ms (a
+	                            * test may count the waits instead) */
 };
 
 /* Defaults for the policy fields; http and cfg are borrowed. */

@@ -57,13 +57,17 @@ ao_budget_free(struct ao_budget *b)
 	free(b);
 }
 
-/* Forget what s saw more than a window ago. */
+/* Forget what s saw more than a window ago.  Seen "later" than now, the
+ * clock was stepped back: counted from now, so it still goes within the
+ * hour rather than once the clock has caught up. */
 static void
 expire(struct sender *s, long long now)
 {
 	size_t i, k = 0;
 
 	for (i = 0; i < s->n; i++) {
+		if (s->v[i].at > now)
+			s->v[i].at = now;
 		if (now - s->v[i].at >= AO_BUDGET_WINDOW) {
 			free(s->v[i].person);
 			continue;

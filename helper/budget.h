@@ -17,7 +17,8 @@
  * host name.  Hosts behind one NAT address share one budget.
  *
  * Kept in memory by the one ingest process rsyslog runs: when ingest is
- * restarted (rsyslog restarted), the count starts again.  At most
+ * restarted (rsyslog restarted), the count starts again.  A person seen at
+ * a time later than now (the clock was stepped back) counts from now.  At most
  * AO_BUDGET_SENDERS senders are followed; beyond, the one quiet longest is
  * forgotten.
  */

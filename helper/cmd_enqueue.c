@@ -46,7 +46,7 @@ struct req {
 	const char *event;
 	char service[64];
 	char rhost[256];
-	long long fine_at;   /* --fine-at: ms since the epoch, 0 if not given */
+	struct ao_stamp fine_at; /* --fine-at (clock.h); zeroed if not given */
 };
 
 /*
@@ -132,7 +132,6 @@ parse(int argc, char **argv, struct req *q)
 		{ "fine-at", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c;
 
 	memset(q, 0, sizeof(*q));
@@ -140,12 +139,12 @@ parse(int argc, char **argv, struct req *q)
 	while ((c = getopt_long(argc, argv, "u:e:s:r:f:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			errno = 0;
-			q->fine_at = strtoll(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    q->fine_at <= 0) {
-				ao_err("--fine-at wants milliseconds since the "
-				    "epoch");
+			if (ao_stamp_parse(optarg, &q->fine_at) != AO_OK ||
+			    q->fine_at.wall_ms <= 0) {
+				ao_err("--fine-at wants the time the account was "
+				    "seen fine as pam_accessowl gives it: "
+				    "milliseconds since the epoch, optionally "
+				    "followed by :<boot clock ms>:<boot id>");
 				return AO_ERR_USAGE;
 			}
 			break;
@@ -158,7 +157,7 @@ parse(int argc, char **argv, struct req *q)
 	}
 	if (q->user == NULL || q->event == NULL || optind != argc) {
 		fprintf(stderr, "usage: accessowl-helper enqueue --user NAME "
-		    "--event %s [--service S] [--rhost H] [--fine-at MS]\n",
+		    "--event %s [--service S] [--rhost H] [--fine-at STAMP]\n",
 		    ao_event_choices());
 		return AO_ERR_USAGE;
 	}
@@ -221,9 +220,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 		ao_info("account %s (%s): not managed (accounts.exclude, "
 		    "accounts.min_uid or events.%s); nothing queued", q.user,
 		    q.event, q.event);
-		if (key[0] != '\0')
-			(void)ao_record_write(cfg->state_dir, "episodes", q.user,
-			    key);
+		ao_episode_unmanaged(cfg, q.user, key);
 		r = AO_NOT_MANAGED; /* exit 1: the module does not enforce */
 		goto out;
 	}

@@ -168,10 +168,11 @@ print_text(const struct entry *e, size_t n)
 			ao_print("from %s: ", host);
 		}
 		if (e[i].q == AO_Q_QUEUE) {
-			fmt_time(ev->next_attempt, next, sizeof(next));
+			long long due = ao_event_due(ev, now);
+
+			fmt_time(due, next, sizeof(next));
 			ao_print("attempts %ld%s%s%s%s", ev->attempts,
-			    ev->next_attempt > now ? ", next " : "",
-			    ev->next_attempt > now ? next : "",
+			    due > now ? ", next " : "", due > now ? next : "",
 			    err[0] ? ": " : "", err);
 			if (now - ev->created > AO_ALARM_AGE)
 				ao_print(" [ALARM: older than 13 days]");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "deliver.h"
 #include "follow.h"
 #include "forward.h"
@@ -18,17 +19,42 @@
 #include "log.h"
 #include "person.h"
 #include "reason.h"
+#include "retry_after.h"
 #include "text.h"
 
 #define RETRY_BASE 60      /* seconds */
 #define RETRY_CAP 3600
 #define MAX_ROUNDS 20      /* a deliverer re-checks the queue this often */
+/* the longest delay retry_later() gives: a 429's wait and its jitter */
+#define RETRY_LONGEST (AO_RETRY_AFTER_MAX + AO_RETRY_AFTER_MAX / 4 + 2)
 
 long
 ao_retry_delay(long attempts)
 {
 	return ao_backoff(RETRY_BASE, RETRY_CAP,
 	    attempts > 0 ? (unsigned)attempts : 1);
+}
+
+long long
+ao_event_due(const struct ao_event_rec *ev, long long now)
+{
+	return ao_deadline(ev->next_attempt, ev->last_attempt, RETRY_LONGEST,
+	    now);
+}
+
+bool
+ao_event_is_due(struct ao_spool *sp, struct ao_event_rec *ev, long long now)
+{
+	long long due = ao_event_due(ev, now);
+
+	if (due < ev->next_attempt && due > now) {
+		ao_info("event %s (account %s, %s): its next try was set while "
+		    "the clock was %lld s ahead; now in %lld s", ev->id, ev->user,
+		    ev->event, ev->next_attempt - due, due - now);
+		ev->next_attempt = due;
+		(void)ao_spool_put(sp, AO_Q_QUEUE, ev);
+	}
+	return due <= now;
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -471,7 +497,8 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
 			continue;
 		}
 		alarm_old(&ev, now);
-		if ((all || ev.next_attempt <= now) && !cover(run, sp, &ev)) {
+		if ((all || ao_event_is_due(sp, &ev, now)) &&
+		    !cover(run, sp, &ev)) {
 			(*attempted)++;
 			r = ao_deliver_event(run, sp, &ev, &out, stop);
 			if (r != AO_OK && worst == AO_OK)
@@ -618,7 +645,7 @@ any_due(struct ao_spool *sp, bool *fresh)
 		enum ao_event k;
 
 		if (ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev) == AO_OK &&
-		    ev.next_attempt <= now) {
+		    ao_event_due(&ev, now) <= now) {
 			due = true;
 			if (fresh != NULL && ev.attempts == 0 &&
 			    ao_event_parse(ev.event, &k) == AO_OK &&
@@ -638,7 +665,7 @@ any_due(struct ao_spool *sp, bool *fresh)
 int
 ao_deliver_held(struct ao_spool *sp, bool loud)
 {
-	long long until = ao_spool_hold(sp), now = (long long)time(NULL);
+	long long until = ao_spool_hold_settle(sp), now = (long long)time(NULL);
 
 	if (until <= now)
 		return AO_OK;

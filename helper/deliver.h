@@ -68,4 +68,21 @@ int ao_deliver_drop_parked(struct ao_session *run, struct ao_spool *sp,
 /* Seconds to wait before attempt n+1 after n failed ones (capped, jittered). */
 long ao_retry_delay(long attempts);
 
+/*
+ * When ev is due, as it stands at now: its next_attempt, but never further
+ * from now than the delay it was given at its last attempt, nor than the
+ * longest delay a retry is ever given (the longest Retry-After accepted and
+ * its jitter): an event that failed while the clock was a day fast is not
+ * held back a day once the clock is right (clock.h).
+ */
+long long ao_event_due(const struct ao_event_rec *ev, long long now);
+
+/*
+ * Is queued event ev due at now?  For the deliverer, under the spool
+ * lock: a next try that ao_event_due() brings closer is written back so
+ * (ev and queue/), so that it runs out instead of staying that far ahead.
+ */
+bool ao_event_is_due(struct ao_spool *sp, struct ao_event_rec *ev,
+    long long now);
+
 #endif

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "clock.h"
 #include "err.h"
 #include "follow.h"
 #include "log.h"
@@ -61,18 +62,44 @@ earliest(const struct ao_event_rec *ev)
 	return t;
 }
 
-/* Write or remove ev's index record. */
+/* Write or remove ev's index record: "<next check> <file> <written at>"
+ * (the last field is newer: older records have two). */
 static int
 index_put(const struct ao_config *cfg, const struct ao_event_rec *ev)
 {
-	char file[128], line[160];
+	char file[128], line[200];
 	long long t = earliest(ev);
 
 	if (t == 0)
 		return ao_record_remove(cfg->state_dir, FOLLOW, ev->id);
 	ao_event_filename(ev, file, sizeof(file));
-	snprintf(line, sizeof(line), "%lld %s", t, file);
+	snprintf(line, sizeof(line), "%lld %s %lld", t, file,
+	    (long long)time(NULL));
 	return ao_record_write(cfg->state_dir, FOLLOW, ev->id, line);
+}
+
+/* When an index record was written (its third field), 0 if it does not
+ * say. */
+static long long
+written_at(const char *line)
+{
+	const char *p = strchr(line, ' ');
+	char *end;
+	long long t;
+
+	if (p == NULL || (p = strchr(p + 1, ' ')) == NULL || p[1] < '0' ||
+	    p[1] > '9')
+		return 0;
+	t = strtoll(p + 1, &end, 10);
+	return *end == '\0' ? t : 0;
+}
+
+/* When a state's next check is due, as it stands at now: never further
+ * off than the wait its checks give (clock.h). */
+static long long
+check_due(const struct ao_ev_state *s, long long now)
+{
+	return ao_deadline(s->next_check, 0, delay(s->checks), now);
 }
 
 int
@@ -150,7 +177,9 @@ follow_event(struct ao_session *run, struct ao_spool *sp, const char *id,
 		ao_warn("follow record %s is damaged; removed", id);
 		return ao_record_remove(run->cfg.state_dir, FOLLOW, id);
 	}
-	if (!all && next > now)
+	/* written while the clock was ahead: the event says (below) */
+	if (!all && next > now &&
+	    ao_deadline(next, written_at(line), AO_FOLLOW_CAP, now) == next)
 		return AO_OK;
 	if ((r = ao_spool_get(sp, AO_Q_DONE, file, &ev)) != AO_OK) {
 		ao_event_free(&ev);
@@ -173,8 +202,17 @@ follow_event(struct ao_session *run, struct ao_spool *sp, const char *id,
 		struct ao_ev_state *s = &ev.states[i];
 		struct ao_revocation rev;
 
-		if (s->next_check <= 0 || (!all && s->next_check > now))
+		if (s->next_check <= 0)
 			continue;
+		if (!all && s->next_check > now) {
+			/* set while the clock was ahead: the wait again from
+			 * now, written, so that it runs out */
+			if (check_due(s, now) < s->next_check) {
+				s->next_check = check_due(s, now);
+				changed = true;
+			}
+			continue;
+		}
 		if (!followable(s)) {
 			s->next_check = 0;
 			changed = true;

@@ -15,8 +15,12 @@
  * never again once it is settled, or once AccessOwl says it has no such
  * revocation.  `deliver --now` asks about every pending one at once.
  *
- * Index: <state_dir>/follow/<event id> says "<next check> <done/ file>",
- * so a run reads only the events that have something to follow.
+ * Index: <state_dir>/follow/<event id> says "<next check> <done/ file>
+ * <written at>", so a run reads only the events that have something to
+ * follow.  A state's next check is never further off than the wait its
+ * checks give (clock.h): one set while the clock was a day fast is written
+ * back as that wait from now, and an index record further off than it can
+ * be sends the run to the event to see.
  */
 #ifndef AO_FOLLOW_H
 #define AO_FOLLOW_H

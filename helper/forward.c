@@ -120,7 +120,7 @@ ao_forward_pass(struct ao_session *run, struct ao_spool *sp, bool all,
 			ao_event_free(ev);
 			continue;
 		}
-		if (!all && ev->next_attempt > now) {
+		if (!all && !ao_event_is_due(sp, ev, now)) {
 			ao_event_free(ev);
 			continue;
 		}

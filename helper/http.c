@@ -1,5 +1,3 @@
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +25,8 @@ struct sink {
 };
 
 struct hdrs {
-	long retry_after;
+	char retry_after[AO_HTTP_HEADER_MAX];
+	char date[AO_HTTP_HEADER_MAX];
 };
 
 static size_t
@@ -57,31 +56,42 @@ write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* Retry-After as delta-seconds (the documented form); dates are ignored. */
+/* Keep the value of header line buf (n bytes) in out when it is `name`;
+ * its spaces and line end trimmed, an overlong one cut and marked. */
+static void
+keep_header(const char *buf, size_t n, const char *name, char *out)
+{
+	size_t nl = strlen(name), i, j;
+
+	if (n <= nl || strncasecmp(buf, name, nl) != 0)
+		return;
+	for (i = nl; i < n && (buf[i] == ' ' || buf[i] == '\t'); i++)
+		;
+	while (n > i && (buf[n - 1] == '\r' || buf[n - 1] == '\n' ||
+	    buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	if (n - i < AO_HTTP_HEADER_MAX) {
+		memcpy(out, buf + i, n - i);
+		out[n - i] = '\0';
+		return;
+	}
+	j = AO_HTTP_HEADER_MAX - 4;
+	memcpy(out, buf + i, j);
+	memcpy(out + j, "...", 4);
+}
+
+/* The headers the retry policy reads; a new status line (a second
+ * response of the same transfer) starts afresh. */
 static size_t
 header_cb(char *buf, size_t size, size_t nitems, void *userdata)
 {
 	struct hdrs *h = userdata;
 	size_t n = size * nitems;
-	static const char name[] = "retry-after:";
 
-	if (n > sizeof(name) - 1 && strncasecmp(buf, name, sizeof(name) - 1) == 0) {
-		char tmp[32], *end;
-		size_t i = sizeof(name) - 1, j = 0;
-		long v;
-
-		while (i < n && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		while (i < n && j < sizeof(tmp) - 1 && buf[i] >= '0' &&
-		    buf[i] <= '9')
-			tmp[j++] = buf[i++];
-		tmp[j] = '\0';
-		errno = 0;
-		v = strtol(tmp, &end, 10);
-		if (j > 0 && errno == 0 && *end == '\0' && v >= 0 &&
-		    v <= 86400 * 7)
-			h->retry_after = v;
-	}
+	if (n >= 5 && strncmp(buf, "HTTP/", 5) == 0)
+		memset(h, 0, sizeof(*h));
+	keep_header(buf, n, "retry-after:", h->retry_after);
+	keep_header(buf, n, "date:", h->date);
 	return n;
 }
 
@@ -241,14 +251,14 @@ ao_http_request(struct ao_http *h, const char *method, const char *path_query,
 {
 	struct curl_slist *hl = NULL, *t;
 	struct sink sink = { NULL, 0, 0, 0 };
-	struct hdrs hd = { -1 };
+	struct hdrs hd;
 	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL, keyhdr[300];
 	size_t ulen;
 	CURLcode rc;
 	int r = AO_ERR_NOMEM;
 
 	memset(resp, 0, sizeof(*resp));
-	resp->retry_after = -1;
+	memset(&hd, 0, sizeof(hd));
 	ulen = strlen(h->base_url) + strlen(path_query) + 1;
 	if ((url = malloc(ulen)) == NULL)
 		goto out;
@@ -282,7 +292,9 @@ ao_http_request(struct ao_http *h, const char *method, const char *path_query,
 		resp->body = sink.buf;
 		resp->len = sink.len;
 		sink.buf = NULL;
-		resp->retry_after = hd.retry_after;
+		memcpy(resp->retry_after, hd.retry_after,
+		    sizeof(resp->retry_after));
+		memcpy(resp->date, hd.date, sizeof(resp->date));
 		r = AO_OK;
 		goto out;
 	}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #define AO_HTTP_MAX_BODY (8u * 1024 * 1024)
+#define AO_HTTP_HEADER_MAX 64
 
 struct ao_http;
 
@@ -32,7 +33,11 @@ struct ao_http_resp {
 	long status;          /* HTTP status, 0 if no response */
 	char *body;           /* NUL-terminated, owned; NULL if none */
 	size_t len;
-	long retry_after;     /* seconds from Retry-After, -1 if absent */
+	/* Retry-After and Date as the server sent them ("" when absent; a
+	 * value too long to keep ends in "...", which no parser takes):
+	 * read by ao_retry_after() (retry_after.h) */
+	char retry_after[AO_HTTP_HEADER_MAX];
+	char date[AO_HTTP_HEADER_MAX];
 	char error[256];      /* transport error text when status is 0 */
 };
 

@@ -8,12 +8,32 @@
  * is seen fine again: by the scan (which removes the record) or by the PAM
  * module (which says when, as fine_at: root's module never touches the
  * service user's state directory).
+ *
+ * The record is "<key> <event file> <stamp>": which event was queued, and
+ * when, as a stamp a clock step cannot fool (clock.h): a fine_at later on
+ * the boot clock ends the episode even when the wall clock was stepped
+ * back between.  ("<key>" alone, with the file's mtime as the time, is
+ * what versions before this wrote; "-" as the file: nothing was queued,
+ * the account was not managed then.)
+ *
+ * "Queued already" is checked against the spool, so that a spool lost and
+ * restored from a backup that lacks the event does not silence the
+ * episode for good: the claim holds when the event named is in queue/,
+ * parked/ or done/; when the record is older than paths.keep_delivered_days
+ * less a day (done/ may have forgotten it; the day keeps a clock a day
+ * wrong from calling a forgotten event missing); when the spool cannot say
+ * (an I/O error is no evidence); and for a record that names no event.
+ * Otherwise the event is queued again, with a warning.  The cost on the
+ * login path, where enqueue runs for every attempt of a locked account the
+ * module has no record of (after a reboot, say): one fstatat() while the
+ * event is queued, at most six when it is not.
  */
 #ifndef AO_QUEUE_H
 #define AO_QUEUE_H
 
 #include <stdbool.h>
 
+#include "clock.h"
 #include "config.h"
 #include "record.h"
 
@@ -26,10 +46,10 @@ struct ao_new_event {
 	const char *remembered; /* the caller's own memory of the address
 	                         * ("" or NULL: none); people/<user> wins */
 	bool exists;          /* the account is still in passwd */
-	long long fine_at;    /* the account was seen fine at this time (ms
-	                       * since the epoch; 0: not known): an episode
-	                       * recorded before it is over, even with the
-	                       * same key (a relock with the same hash) */
+	struct ao_stamp fine_at; /* the account was seen fine then (zeroed:
+	                       * not known): an episode recorded before it
+	                       * is over, even with the same key (a relock
+	                       * with the same hash) */
 	long uid;             /* -1 when unknown */
 	const char *service;  /* who noticed: PAM service, "scan", ... */
 	const char *rhost;
@@ -56,5 +76,11 @@ int ao_queue_event_rec(const struct ao_config *cfg,
 /* The episode is over (the account is fine again): forget its key, so the
  * next lock is a new episode. */
 void ao_episode_end(const struct ao_config *cfg, const char *user);
+
+/* The helper saw the episode but queued nothing (the account is not
+ * managed): recorded, so that the module is not told to start it again;
+ * queued should the account be managed by the time it comes again. */
+void ao_episode_unmanaged(const struct ao_config *cfg, const char *user,
+    const char *key);
 
 #endif

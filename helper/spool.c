@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "clock.h"
 #include "err.h"
 #include "spool_json.h"
 #include "log.h"
+#include "retry_after.h"
 #include "secfile.h"
 #include "spool.h"
 #include "text.h"
@@ -299,38 +301,78 @@ open_regular(int dfd, const char *name)
 	return fd;
 }
 
-long long
-ao_spool_hold(struct ao_spool *sp)
+/* The hold as stored: "<until> <set at>", or "<until>" as versions
+ * before this wrote it (set_at 0).  AO_ERR_NOTFOUND when none or not
+ * readable. */
+static int
+hold_read(struct ao_spool *sp, long long *until, long long *set_at)
 {
-	char buf[32], *end;
-	long long until;
+	char buf[64], *end;
 	ssize_t n;
 	int fd;
 
+	*until = *set_at = 0;
 	if ((fd = open_regular(sp->rootfd, ".hold")) < 0)
-		return 0;
+		return AO_ERR_NOTFOUND;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return AO_ERR_NOTFOUND;
 	buf[n] = '\0';
 	errno = 0;
-	until = strtoll(buf, &end, 10);
+	*until = strtoll(buf, &end, 10);
+	if (errno == 0 && end != buf && *end == ' ')
+		*set_at = strtoll(end + 1, &end, 10);
 	if (errno != 0 || end == buf || (*end != '\n' && *end != '\0') ||
-	    until < 0)
+	    *until < 0) {
+		*until = *set_at = 0;
+		return AO_ERR_NOTFOUND;
+	}
+	return AO_OK;
+}
+
+static int
+hold_write(struct ao_spool *sp, long long until, long long now)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%lld %lld\n", until, now);
+	return ao_durable_write(sp->rootfd, ".hold", buf, strlen(buf));
+}
+
+long long
+ao_spool_hold(struct ao_spool *sp)
+{
+	long long until, set_at;
+
+	if (hold_read(sp, &until, &set_at) != AO_OK)
 		return 0;
-	return until;
+	return ao_deadline(until, set_at, AO_RETRY_AFTER_MAX + 1,
+	    (long long)time(NULL));
+}
+
+long long
+ao_spool_hold_settle(struct ao_spool *sp)
+{
+	long long until, set_at, h, now = (long long)time(NULL);
+
+	if (hold_read(sp, &until, &set_at) != AO_OK)
+		return 0;
+	h = ao_deadline(until, set_at, AO_RETRY_AFTER_MAX + 1, now);
+	/* set while the clock was ahead: the wait again from now, written,
+	 * so that it runs out */
+	if (h < until && h > now && hold_write(sp, h, now) != AO_OK)
+		ao_warn("cannot write the 429 hold (.hold in the spool): %s",
+		    strerror(errno));
+	return h;
 }
 
 int
 ao_spool_set_hold(struct ao_spool *sp, long long until)
 {
-	char buf[32];
-
 	if (until <= ao_spool_hold(sp))
 		return AO_OK;
-	snprintf(buf, sizeof(buf), "%lld\n", until);
-	return ao_durable_write(sp->rootfd, ".hold", buf, strlen(buf));
+	return hold_write(sp, until, (long long)time(NULL));
 }
 
 int

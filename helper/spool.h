@@ -7,7 +7,8 @@
  *   <spool_dir>/done/...                    delivered, kept for `status`
  *   <spool_dir>/.lock                       held by the one deliverer
  *   <spool_dir>/.hold                       no request before this time
- *                                           (AccessOwl's Retry-After)
+ *                                           (AccessOwl's Retry-After):
+ *                                           "<until> <set at>\n"
  *   <state_dir>/episodes/<user>             key of the episode queued last
  *   <state_dir>/people/<user>               e-mail remembered for the account
  *                                           (a deleted account has no GECOS)
@@ -72,9 +73,15 @@ void ao_spool_unlock(struct ao_spool *sp);
 /*
  * The host-wide hold: AccessOwl answered 429 and asked to wait until
  * `until` (unix time).  No request is sent before then, by any run.
- * ao_spool_hold() gives 0 when there is none (or it cannot be read).
+ * ao_spool_hold() gives 0 when there is none (or it cannot be read), and
+ * never a time further from now than the wait was when it was set, nor
+ * than AO_RETRY_AFTER_MAX (retry_after.h): a hold set while the clock was
+ * a day fast is not a day long once the clock is right (clock.h).
+ * ao_spool_hold_settle(), for the deliverer under the spool lock, also
+ * writes such a hold back as that wait from now, so that it runs out.
  */
 long long ao_spool_hold(struct ao_spool *sp);
+long long ao_spool_hold_settle(struct ao_spool *sp);
 int ao_spool_set_hold(struct ao_spool *sp, long long until);
 
 /* Write, read (ev always initialised: free it), move an event. */

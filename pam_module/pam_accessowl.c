@@ -29,8 +29,11 @@
  *   failing helper is retried at most once per SPAWN_INTERVAL.  Seeing the
  *   account neither locked nor expired ends the episode; the next lock is
  *   handed over with --fine-at, so the helper knows it is new even when it
- *   has the same key (the same hash).  /run is empty after a reboot: the
- *   first attempt then starts the helper once, which knows the episode.
+ *   has the same key (the same hash): a stamp of the boot clock as well as
+ *   the wall clock (clock.h), so that a wall clock stepped back in between
+ *   does not make the unlock look older than the episode.  /run is empty
+ *   after a reboot: the first attempt then starts the helper once, which
+ *   knows the episode.
  * - Root never opens anything in the helper's spool or state directories:
  *   those belong to the service user, which talks to the network and is
  *   assumed compromisable.
@@ -61,6 +64,7 @@
 #include <security/pam_modules.h>
 
 #include "account.h"
+#include "clock.h"
 #include "err.h"
 #include "faillock.h"
 #include "modargs.h"
@@ -166,9 +170,11 @@ out:
  * "queued": what versions before `enforce` wrote for both (no verdict);
  * "tried": the helper was started for key at the file's mtime and failed;
  * "fine" (key "-"): the account was seen neither locked nor expired.
- * fine_at: when it was last seen fine after an episode (milliseconds since
- * the epoch, 0 if not since the records began), which tells the helper
- * that a lock with an old key is a new episode (see `enqueue --fine-at`).
+ * fine_at: when it was last seen fine after an episode, as a stamp of the
+ * wall clock and the boot clock (clock.h; "0" if not since the records
+ * began; milliseconds alone in records of older versions), which tells
+ * the helper that a lock with an old key is a new episode, even when the
+ * wall clock was stepped back since (see `enqueue --fine-at`).
  */
 enum rec_state { REC_NONE, REC_FINE, REC_TRIED, REC_QUEUED, REC_MANAGED,
 	REC_UNMANAGED };
@@ -176,19 +182,9 @@ enum rec_state { REC_NONE, REC_FINE, REC_TRIED, REC_QUEUED, REC_MANAGED,
 struct rec {
 	enum rec_state state;
 	char key[AO_EPISODE_KEY_MAX];
-	long long fine_at;
+	struct ao_stamp fine_at;
 	time_t mtime;
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The record of user; state REC_NONE when absent or unreadable. */
 static void
@@ -196,7 +192,7 @@ record_get(int dfd, const char *user, struct rec *rc)
 {
 	static const char *const names[] = { "", "fine", "tried", "queued",
 		"managed", "unmanaged" };
-	char buf[AO_EPISODE_KEY_MAX + 48], *sp1, *sp2, *end;
+	char buf[AO_EPISODE_KEY_MAX + AO_STAMP_MAX + 16], *sp1, *sp2;
 	struct stat st;
 	ssize_t n;
 	size_t i;
@@ -219,9 +215,7 @@ record_get(int dfd, const char *user, struct rec *rc)
 	    (size_t)(sp1 - buf) >= sizeof(rc->key))
 		goto out;
 	*sp1 = *sp2 = '\0';
-	errno = 0;
-	rc->fine_at = strtoll(sp2 + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || rc->fine_at < 0)
+	if (ao_stamp_parse(sp2 + 1, &rc->fine_at) != AO_OK)
 		goto out;
 	for (i = 1; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(sp1 + 1, names[i]) == 0)
@@ -235,12 +229,15 @@ out:
 /* Replace user's record (temp file, then rename). */
 static void
 record_put(int dfd, const char *user, const char *key, const char *state,
-    long long fine_at)
+    const struct ao_stamp *fine_at)
 {
-	char tmp[128], line[AO_EPISODE_KEY_MAX + 48];
+	char tmp[128], line[AO_EPISODE_KEY_MAX + AO_STAMP_MAX + 16];
+	char stamp[AO_STAMP_MAX] = "0";
 	int fd, n;
 
-	n = snprintf(line, sizeof(line), "%s %s %lld\n", key, state, fine_at);
+	if (fine_at != NULL)
+		ao_stamp_format(fine_at, stamp, sizeof(stamp));
+	n = snprintf(line, sizeof(line), "%s %s %s\n", key, state, stamp);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	snprintf(tmp, sizeof(tmp), ".%s.%ld", user, (long)getpid());
@@ -262,6 +259,7 @@ record_put(int dfd, const char *user, const char *key, const char *state,
 static void
 episode_end(pam_handle_t *pamh, const struct ao_modargs *o, const char *user)
 {
+	struct ao_stamp now;
 	struct rec rc;
 	int dfd;
 
@@ -269,7 +267,8 @@ episode_end(pam_handle_t *pamh, const struct ao_modargs *o, const char *user)
 		return;
 	record_get(dfd, user, &rc);
 	if (rc.state != REC_NONE && rc.state != REC_FINE) {
-		record_put(dfd, user, "-", "fine", now_ms());
+		ao_stamp_now(&now);
+		record_put(dfd, user, "-", "fine", &now);
 		DEBUG("account %s is no longer locked or expired: episode "
 		    "ended", user);
 	}
@@ -384,12 +383,13 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 	const char *user, *s;
 	struct argv av;
 	struct rec rc;
-	long long fine_at = 0;
+	struct ao_stamp fine_at;
 	enum verdict verdict = V_UNKNOWN;
 	bool enforcing, unix_refuses = false, refuse = false;
 	int status = 0, dfd = -1;
 
 	memset(&av, 0, sizeof(av));
+	memset(&fine_at, 0, sizeof(fine_at));
 
 	parse_args(pamh, argc, argv, o);
 	enforcing = account && o->enforce;
@@ -467,7 +467,7 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 			}
 		}
 		/* stamped first: a parallel login does not start another */
-		record_put(dfd, user, st.key, "tried", fine_at);
+		record_put(dfd, user, st.key, "tried", &fine_at);
 	}
 	/* execve wants writable strings: build argv in one buffer */
 	if (argv_add(&av, "accessowl-helper") || argv_add(&av, "-c") ||
@@ -483,11 +483,11 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 	    (argv_add(&av, "--rhost") ||
 	    argv_add(&av, ao_sanitize(rhost, sizeof(rhost), s))))
 		goto out;
-	if (fine_at > 0) {
-		char num[32];
+	if (fine_at.wall_ms > 0) {
+		char stamp[AO_STAMP_MAX];
 
-		snprintf(num, sizeof(num), "%lld", fine_at);
-		if (argv_add(&av, "--fine-at") || argv_add(&av, num))
+		ao_stamp_format(&fine_at, stamp, sizeof(stamp));
+		if (argv_add(&av, "--fine-at") || argv_add(&av, stamp))
 			goto out;
 	}
 	if (run_helper(pamh, o, av.v, &status) != 0)
@@ -497,14 +497,14 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 		pam_syslog(pamh, LOG_INFO, "account %s is %s: handed to "
 		    "accessowl-helper", user, ao_event_name(st.event));
 		if (dfd >= 0)
-			record_put(dfd, user, st.key, "managed", 0);
+			record_put(dfd, user, st.key, "managed", NULL);
 	} else if (WIFEXITED(status) &&
 	    WEXITSTATUS(status) == AO_EXIT_NOT_MANAGED) {
 		verdict = V_UNMANAGED;
 		DEBUG("%s: %s is %s, and not managed here (see the helper's "
 		    "log)", hook, user, ao_event_name(st.event));
 		if (dfd >= 0)
-			record_put(dfd, user, st.key, "unmanaged", 0);
+			record_put(dfd, user, st.key, "unmanaged", NULL);
 	} else
 		pam_syslog(pamh, LOG_WARNING, "account %s is %s, but "
 		    "accessowl-helper enqueue failed (%s %d); see its log",

@@ -74,7 +74,10 @@ Control API (no auth, never recorded, no faults/latency; prefix /_fake/)
   POST   /_fake/faults    JSON list of rules (or one rule) appended to the queue:
      {"method": "POST"|"GET"|...|"*", "path": "/api/v1/..." (prefix match),
       "action": A, "count": 1, "when": "before"|"after"} with A one of
-     "status" (+ "status": 503, optional "retry_after": 2 or any string),
+     "status" (+ "status": 503, optional "retry_after": 2 or any string, or
+     "retry_at": seconds from now on the fake clock, sent as an HTTP-date
+     in "date_form" "imf" (IMF-fixdate, the default), "rfc850" or
+     "asctime"),
      "slow" (+ "seconds": 2; delay, then normal answer),
      "hang" (+ "seconds": 30; send nothing, then close; ends early on shutdown),
      "garbage" (200, body not JSON), "oversized" (+ "bytes": 50000000; 200,
@@ -98,7 +101,8 @@ Control API (no auth, never recorded, no faults/latency; prefix /_fake/)
      "access_state_id" and "idempotency_key"], "idempotency_keys": [{"key",
      "body", "t" (fake clock)}], "clock_offset": s, "now": RFC 3339}.
   POST   /_fake/clock     {"advance": seconds}: fake clock = real time + offset.
-     Drives inserted_at, idempotency expiry and the rate-limit window.
+     Drives inserted_at, idempotency expiry, the rate-limit window, the
+     Date header of every answer and a fault's "retry_at".
   POST   /_fake/data      fixture-shaped object; each of users, access_states,
      applications, access_revocations that is present replaces that
      collection ("generate" is applied too); absent ones are kept.
@@ -171,6 +175,24 @@ CURSOR_MAGIC = b"\xfb\xff"          # makes every base64 cursor start with "+//"
 CONN_ERRORS = (ConnectionError, TimeoutError, ssl.SSLError, OSError)
 FAULT_ACTIONS = ("status", "slow", "hang", "garbage", "oversized", "close", "deep",
                  "bloat", "body")
+
+# The three forms of an HTTP-date (RFC 9110, section 5.6.7), always in GMT.
+HTTP_DATE_FORMS = {
+    "imf": "%a, %d %b %Y %H:%M:%S GMT",
+    "rfc850": "%A, %d-%b-%y %H:%M:%S GMT",
+    "asctime": "%a %b %e %H:%M:%S %Y",
+}
+
+
+def http_date(t, form="imf"):
+    """Unix time t as an HTTP-date (English names, whatever the locale)."""
+    tm = time.gmtime(t)
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    fmt = HTTP_DATE_FORMS[form]
+    fmt = fmt.replace("%A", days[tm.tm_wday]).replace("%a", days[tm.tm_wday][:3])
+    fmt = fmt.replace("%b", months[tm.tm_mon - 1])
+    return time.strftime(fmt, tm)
 
 
 def det_uuid(seed):
@@ -314,6 +336,13 @@ def _validate_fault(r):
             raise ValueError("body action needs an integer status 100..599")
     if "retry_after" in r and not isinstance(r["retry_after"], (int, str)):
         raise ValueError("retry_after must be an integer or a string")
+    if "retry_at" in r:
+        if "retry_after" in r:
+            raise ValueError("give retry_after or retry_at, not both")
+        if not isinstance(r["retry_at"], (int, float)) or isinstance(r["retry_at"], bool):
+            raise ValueError("retry_at must be a number of seconds")
+    if r.setdefault("date_form", "imf") not in HTTP_DATE_FORMS:
+        raise ValueError("date_form must be one of %s" % (tuple(HTTP_DATE_FORMS),))
     r.setdefault("seconds", 30 if r["action"] == "hang" else 2)
     r.setdefault("bytes", 50000000)
     r.setdefault("depth", 10000)
@@ -412,6 +441,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):   # silence access and protocol logs
         pass
+
+    def date_time_string(self, timestamp=None):
+        """Every answer's Date header: the fake clock, as a server's own."""
+        return http_date(self.store.now() if timestamp is None else timestamp)
 
     def do_GET(self):
         self.rec = None
@@ -545,7 +578,12 @@ class Handler(BaseHTTPRequestHandler):
     def apply_fault(self, f):
         action = f["action"]
         if action == "status":
-            extra = [("Retry-After", str(f["retry_after"]))] if "retry_after" in f else []
+            extra = []
+            if "retry_after" in f:
+                extra = [("Retry-After", str(f["retry_after"]))]
+            elif "retry_at" in f:
+                extra = [("Retry-After", http_date(self.store.now() + f["retry_at"],
+                                                   f["date_form"]))]
             self.send_json(f["status"], error_body("injected fault %d" % f["status"]), extra)
         elif action in ("hang", "close"):
             if action == "hang":

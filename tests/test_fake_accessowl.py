@@ -8,6 +8,7 @@ material from tests/mkcerts.sh; the client side is http.client + ssl.
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -571,6 +572,37 @@ def test_fault_status_count_and_matching(fake):
     fake.ctl("POST", "faults", {"action": "status", "status": 502, "count": 5})
     fake.ctl("DELETE", "faults")
     assert fake.get("/api/v1/users")[0] == 200
+
+
+def test_fault_retry_at_a_date_on_the_fake_clock(fake):
+    from email.utils import parsedate_to_datetime
+    fake.ctl("POST", "clock", {"advance": 86400})
+    fake.ctl("POST", "faults", [
+        {"action": "status", "status": 429, "retry_at": 90},
+        {"action": "status", "status": 429, "retry_at": 90, "date_form": "rfc850"},
+        {"action": "status", "status": 429, "retry_at": 90, "date_form": "asctime"},
+        {"action": "status", "status": 429, "retry_after": "soon"}])
+    got = []
+    for _ in range(4):
+        status, _, resp, _ = fake.get("/api/v1/users")
+        assert status == 429
+        got.append((resp.getheader("Retry-After"), resp.getheader("Date")))
+    imf, rfc850, asctime, garbage = got
+    # the server's Date follows its clock, a day ahead; the date is 90 s on
+    date = parsedate_to_datetime(imf[1]).timestamp()
+    assert abs(date - (time.time() + 86400)) < 5
+    assert parsedate_to_datetime(imf[0]).timestamp() - date in (89, 90, 91)
+    assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT",
+                        imf[0])
+    assert re.fullmatch(r"[A-Z][a-z]+day, \d\d-[A-Z][a-z]{2}-\d\d \d\d:\d\d:\d\d GMT",
+                        rfc850[0])
+    assert re.fullmatch(r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}",
+                        asctime[0])
+    assert garbage[0] == "soon"
+    for rule in ({"action": "status", "status": 429, "retry_at": "x"},
+                 {"action": "status", "status": 429, "retry_at": 1, "retry_after": 1},
+                 {"action": "status", "status": 429, "retry_at": 1, "date_form": "iso"}):
+        assert fake.ctl("POST", "faults", rule)[0] == 400
 
 
 @pytest.mark.parametrize("rule", [

@@ -1,5 +1,6 @@
 """Server errors, rate limits, lost answers, hangs: every state filed once."""
 import json
+import time
 
 from conftest import lines
 from test_revoke import ACTIVE, start
@@ -113,3 +114,79 @@ def test_garbage_oversized_and_deep_responses(fake, env):
         assert f.posts() == []
         assert len(lines(p.stderr)) == 1, p.stderr
         f.stop()
+
+
+def hold_left(e):
+    """Seconds the host's 429 hold still has to run (0: none)."""
+    from test_follow import metrics
+    p = e.run("status", "--prometheus")
+    assert p.returncode == 0, p.stderr
+    until = metrics(p.stdout)["accessowl_rate_limit_hold_until_timestamp_seconds"]
+    return max(0, until - time.time())
+
+
+def test_a_retry_after_date_is_read_on_the_servers_clock(fake, env):
+    """An HTTP-date in any of its three forms asks for the wait between the
+    server's Date and it: here an hour, although the server's clock is a
+    day ahead of ours; longer than the helper sleeps, so the host holds."""
+    f, e = start(fake, env)
+    f.control("POST", "/_fake/clock", {"advance": 86400})
+    for form in ("imf", "rfc850", "asctime"):
+        f.control("DELETE", "/_fake/requests")
+        (e.spool / ".hold").unlink(missing_ok=True)
+        f.faults([{"method": "GET", "path": "/api/v1/users", "action": "status",
+                   "status": 429, "retry_at": 3600, "date_form": form}])
+        p = e.run("revoke", "--user", "alice")
+        assert p.returncode == 75, (form, p.stderr)
+        assert len(f.requests()) == 1, form          # no hammering
+        assert 3500 < hold_left(e) <= 3602, form    # not a day and an hour
+        assert "neither seconds nor an HTTP date" not in p.stderr
+    assert f.posts() == []
+
+
+def test_a_huge_retry_after_holds_the_host_for_a_day(fake, env):
+    f, e = start(fake, env)
+    f.faults([{"method": "GET", "path": "/api/v1/users", "action": "status",
+               "status": 429, "retry_after": 10 ** 15}])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 75, p.stderr
+    assert len(f.requests()) == 1
+    assert "longest wait accepted, 86400 s" in p.stderr
+    assert 86300 < hold_left(e) <= 86402
+    # nothing leaves the host before then, not even by hand
+    for args in (("deliver", "--now"), ("revoke", "--user", "alice")):
+        p = e.run(*args)
+        assert p.returncode == 75, (args, p.stderr)
+        assert "asked this host to wait" in p.stderr
+    assert len(f.requests()) == 1
+
+
+def test_retry_after_zero_is_no_tight_loop(fake, env):
+    """0 (or a date gone by) still waits a second between two tries, and
+    five waits at most."""
+    f, e = start(fake, env)
+    f.faults([{"method": "GET", "path": "/api/v1/users", "action": "status",
+               "status": 429, "retry_after": 0, "count": 10}])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 75, p.stderr
+    reqs = f.requests()
+    assert [r["status"] for r in reqs] == [429] * 6
+    gaps = [b["t"] - a["t"] for a, b in zip(reqs, reqs[1:])]
+    assert min(gaps) >= 0.99, gaps
+
+
+def test_a_garbage_retry_after_is_warned_about_once(fake, env):
+    """`check` makes one request and never waits: a Retry-After that is
+    neither seconds nor a date is named (sanitised) and replaced by the
+    default."""
+    f, e = start(fake, env)
+    f.faults([{"method": "GET", "path": "/api/v1/users", "action": "status",
+               "status": 429, "retry_after": "soon\x1b[2J"}])
+    p = e.run("check")
+    assert p.returncode == 75, p.stdout + p.stderr
+    warned = [l for l in lines(p.stderr)
+              if "neither seconds nor an HTTP date" in l]
+    assert len(warned) == 1, p.stderr
+    assert '"soon?[2J"' in warned[0] and "waiting 30 s" in warned[0]
+    assert "\x1b" not in p.stderr
+    assert len(f.requests()) == 1

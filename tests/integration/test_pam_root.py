@@ -9,8 +9,8 @@ import pytest
 
 from conftest import HELPER, lines
 from pamwrap import MODULE, wait_for
-from rootenv import (PrivateSystem, Sshd, free_port, pamtester, require,
-                     write_pam_service)
+from rootenv import (PrivateSystem, Sshd, clean_env, free_port, pamtester,
+                     require, write_pam_service)
 from worlds import FLEET_REASON, filed_for, people
 
 NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
@@ -37,9 +37,10 @@ class Host:
             "session required pam_permit.so",
         ])
 
-    def attempt(self, user, *ops):
+    def attempt(self, user, *ops, env=None):
         t = time.monotonic()
-        p = pamtester(self.sys, "aotest", user, *(ops or ("acct_mgmt",)))
+        p = pamtester(self.sys, "aotest", user, *(ops or ("acct_mgmt",)),
+                      env=env)
         return p, time.monotonic() - t
 
     def spawn_count(self):
@@ -118,6 +119,53 @@ def test_200_attempts_are_one_episode_and_relock_is_another(host):
     # pending (alice's two states look alike, so the fleet key tells: 409)
     ev = host.events()
     assert [s["status"] for s in ev[1]["states"]] == ["filed earlier"] * 2
+    assert len(filed_for(host.f, "alice")) == 2
+    assert [p["status"] for p in host.f.posts()] == [201, 201, 409, 409]
+
+
+def test_a_relock_after_the_clock_was_set_back_is_a_new_episode(host):
+    """The unlock is seen after the clock was set back a day: on the wall
+    clock before the episode was queued, on the boot clock after it.  The
+    relock (the same hash, so the same key) is a new episode all the same."""
+    from test_clocks import faketime_env, need_faketime
+    need_faketime()
+    back = faketime_env("-1d", clean_env(), helper=False)
+    s = host.sys
+    s.useradd("alice", password="pw")
+    s.run(["usermod", "-L", "alice"])
+    host.attempt("alice")
+    assert wait_for(lambda: len(filed_for(host.f, "alice")) == 2)
+    s.run(["usermod", "-U", "alice"])
+    host.attempt("alice", env=back)
+    s.run(["usermod", "-L", "alice"])
+    for _ in range(3):
+        host.attempt("alice", env=back)
+    assert wait_for(lambda: [x["queue"] for x in host.events()] ==
+                    ["delivered", "delivered"]), host.events()
+    assert host.spawn_count() == 2
+
+
+def test_a_login_after_the_spool_was_restored_is_queued_again(host):
+    """The spool restored from a backup that lacks the event, the host
+    rebooted (the module's records gone), the episode record kept: the next
+    login queues the lock again, once, however many follow."""
+    s = host.sys
+    s.useradd("alice", password="pw")
+    s.run(["usermod", "-L", "alice"])
+    host.attempt("alice")
+    assert wait_for(lambda: [x["queue"] for x in host.events()] ==
+                    ["delivered"])
+    for q in ("queue", "parked", "done"):
+        for ev in (host.e.spool / q).glob("*.json"):
+            ev.unlink()
+    (s.run_dir / "accessowl" / "alice").unlink()
+    assert host.events() == []
+    for _ in range(200):
+        host.attempt("alice")
+    assert wait_for(lambda: [x["queue"] for x in host.events()] ==
+                    ["delivered"]), host.events()
+    assert host.spawn_count() == 2
+    # the states were filed before: the same keys, refused as duplicates
     assert len(filed_for(host.f, "alice")) == 2
     assert [p["status"] for p in host.f.posts()] == [201, 201, 409, 409]
 

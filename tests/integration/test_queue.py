@@ -14,6 +14,18 @@ def status(e):
     return json.loads(p.stdout)
 
 
+def deleted_and_delivered(fake, env):
+    """alice deleted, queued and delivered (by the deliverer enqueue
+    starts)."""
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    p = e.run("enqueue", "--user", "alice", "--event", "deleted")
+    assert p.returncode == 0, p.stderr
+    assert wait_for(lambda: [x["queue"] for x in status(e)] == ["delivered"],
+                    timeout=60)
+    return f, e
+
+
 def queued_file(e):
     [path] = list((e.spool / "queue").glob("*.json"))
     return path
@@ -166,12 +178,7 @@ def test_an_event_in_two_queues_is_listed_once(fake, env):
     moment (or after a crash between the two) an event is in two queues.
     status lists it once, from the later queue."""
     import shutil
-    f = fake(people("alice"))
-    e = env(f, identity='email_domain = "example.com";')
-    p = e.run("enqueue", "--user", "alice", "--event", "deleted")
-    assert p.returncode == 0, p.stderr
-    assert wait_for(lambda: [x["queue"] for x in status(e)] == ["delivered"],
-                    timeout=60)
+    f, e = deleted_and_delivered(fake, env)
     [done] = list((e.spool / "done").glob("*.json"))
     copy = e.spool / "queue" / done.name
     shutil.copy2(done, copy)
@@ -180,3 +187,26 @@ def test_an_event_in_two_queues_is_listed_once(fake, env):
     assert [x["queue"] for x in st] == ["delivered"], st
     text = e.run("status").stdout
     assert text.count("alice") == 1, text
+
+
+def test_an_episode_whose_event_was_lost_is_queued_again_once(fake, env):
+    """The spool lost and restored from a backup that lacks the event, the
+    episode record kept: the event is queued again, with a warning, and
+    then once only, however often the episode comes again."""
+    f, e = deleted_and_delivered(fake, env)
+    p = e.run("enqueue", "--user", "alice", "--event", "deleted")
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    for q in ("queue", "parked", "done"):
+        for ev in (e.spool / q).glob("*.json"):
+            ev.unlink()
+    p = e.run("enqueue", "--user", "alice", "--event", "deleted")
+    assert p.returncode == 0, p.stderr
+    assert "which is in none of queue/, parked/ and done/" in p.stderr
+    for _ in range(1000):
+        p = e.run("enqueue", "--user", "alice", "--event", "deleted")
+        assert p.returncode == 0 and p.stderr == "", p.stderr
+    assert wait_for(lambda: [x["queue"] for x in status(e)] == ["delivered"],
+                    timeout=60), status(e)
+    # filed before: the same keys, refused as duplicates
+    assert len(filed_for(f, "alice")) == 2
+    assert [p["status"] for p in f.posts()] == [201, 201, 409, 409]

@@ -129,6 +129,28 @@ def test_unlock_and_relock_is_a_new_episode(scanner):
     assert s.events() == [("alice", "locked"), ("alice", "locked")]
 
 
+def test_a_restored_spool_and_scan_state_queue_the_lock_again(scanner):
+    """The spool and scan.state restored from a backup taken before the
+    lock, the episode records kept: the scan sees the lock again and queues
+    it again, once."""
+    s = scanner
+    s.scan()                                   # baseline
+    state = s.e.state / "scan.state"
+    backup = state.read_bytes()
+    s.sys.run(["usermod", "-L", "alice"])
+    s.scan()
+    assert s.events() == [("alice", "locked")]
+    for q in ("queue", "parked", "done"):
+        for ev in (s.e.spool / q).glob("*.json"):
+            ev.unlink()
+    state.write_bytes(backup)                  # in place: owner and mode kept
+    p = s.scan()
+    assert "which is in none of queue/, parked/ and done/" in p.stderr
+    assert s.events() == [("alice", "locked")]
+    s.scan("--initial")                        # nothing twice
+    assert s.events() == [("alice", "locked")]
+
+
 def test_the_records_of_version_1_are_read_once(scanner):
     """Before the one state file, each account had a record of its own in
     accounts/: an upgrade compares against those, then replaces them."""

@@ -19,6 +19,7 @@ static struct stub_request log_[MAX_LOG];
 static size_t nlog;
 static stub_handler handler;
 static char hbuf[1 << 20];
+static char date[AO_HTTP_HEADER_MAX];
 
 void
 stub_http_script(const struct stub_reply *r, size_t n)
@@ -28,6 +29,12 @@ stub_http_script(const struct stub_reply *r, size_t n)
 	memcpy(script, r, n * sizeof(*r));
 	nscript = n;
 	next = 0;
+}
+
+void
+stub_http_date(const char *d)
+{
+	snprintf(date, sizeof(date), "%s", d ? d : "");
 }
 
 void
@@ -53,6 +60,7 @@ stub_http_reset(void)
 {
 	nscript = next = nlog = 0;
 	handler = NULL;
+	date[0] = '\0';
 }
 
 int
@@ -124,7 +132,6 @@ ao_http_request(struct ao_http *h, const char *method, const char *path_query,
 
 	(void)h;
 	memset(resp, 0, sizeof(*resp));
-	resp->retry_after = -1;
 	if (nlog == MAX_LOG)
 		abort();
 	q = &log_[nlog++];
@@ -143,7 +150,11 @@ ao_http_request(struct ao_http *h, const char *method, const char *path_query,
 		return r.err ? r.err : AO_ERR_TEMP;
 	}
 	resp->status = r.status;
-	resp->retry_after = r.retry_after;
+	if (r.retry_after != NULL)
+		snprintf(resp->retry_after, sizeof(resp->retry_after), "%s",
+		    r.retry_after);
+	if (date[0] != '\0')
+		snprintf(resp->date, sizeof(resp->date), "%s", date);
 	if (r.body != NULL) {
 		resp->len = strlen(r.body);
 		if ((resp->body = malloc(resp->len + 1)) == NULL)

@@ -12,9 +12,14 @@
 struct stub_reply {
 	long status;            /* 0: no answer, err instead */
 	const char *body;       /* NULL: empty */
-	long retry_after;       /* -1: no header */
+	const char *retry_after; /* the Retry-After header as sent; NULL:
+	                          * none */
 	int err;                /* AO_ERR_TEMP etc. when status is 0 */
 };
+
+/* The Date header of every reply from now on (NULL: none; reset clears
+ * it): the server's clock. */
+void stub_http_date(const char *date);
 
 struct stub_request {
 	char method[8];

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "api.h"
+#include "retry_after.h"
 #include "config.h"
 #include "err.h"
 #include "stub_http.h"
@@ -43,8 +44,8 @@ teardown(void **state)
 	return 0;
 }
 
-#define R(st, body) { st, body, -1, 0 }
-#define LOST { 0, NULL, -1, AO_ERR_TEMP }
+#define R(st, body) { st, body, NULL, 0 }
+#define LOST { 0, NULL, NULL, AO_ERR_TEMP }
 
 /* What each status decides, and how many requests it takes. */
 static void
@@ -68,11 +69,11 @@ retry_policy(void **state)
 		{ { R(400, "{}") }, 1, AO_ERR_REJECTED, 1 },
 		{ { R(404, "{}") }, 1, AO_ERR_REJECTED, 1 },
 		/* 429 with a wait we will not sleep: later, as asked */
-		{ { { 429, "{}", 999, 0 } }, 1, AO_ERR_RATELIMIT, 1 },
+		{ { { 429, "{}", "999", 0 } }, 1, AO_ERR_RATELIMIT, 1 },
 		/* 2xx with a body that is not the JSON asked for */
 		{ { R(200, "<html>") }, 1, AO_ERR_DATA, 1 },
 		/* a TLS failure: retrying cannot help */
-		{ { { 0, NULL, -1, AO_ERR_TLS } }, 1, AO_ERR_TLS, 1 },
+		{ { { 0, NULL, NULL, AO_ERR_TLS } }, 1, AO_ERR_TLS, 1 },
 	};
 	size_t i;
 
@@ -98,6 +99,103 @@ retry_policy(void **state)
 	}
 	/* the wait AccessOwl asked for is kept for the queue's backoff */
 	assert_int_equal(api.retry_after, 999);
+}
+
+/* The waits the client asked for (api->sleep_ms), instead of sleeping. */
+static long slept[16];
+static size_t nslept;
+
+static void
+record_sleep(long ms)
+{
+	if (nslept < sizeof(slept) / sizeof(slept[0]))
+		slept[nslept] = ms;
+	nslept++;
+}
+
+#define RA(v) { 429, "{}", v, 0 }
+#define RFC_DATE "Sun, 06 Nov 1994 08:49:37 GMT"
+
+/*
+ * What a 429 asks for (api.h): seconds or a date on the server's clock,
+ * a floor of a second, a default for absent or garbage, and the longest
+ * wait accepted; a wait above max_wait (120 s) ends the call, and
+ * api.retry_after says for how long the host holds.
+ */
+static void
+rate_limit_waits(void **state)
+{
+	static const struct {
+		struct stub_reply replies[7];
+		size_t n;
+		const char *date;      /* the server's Date header */
+		int want;
+		size_t requests, waits;
+		long min_s, retry_after; /* each wait at least min_s seconds
+		                          * (and less than a quarter more plus
+		                          * a second); retry_after: when the
+		                          * call ends in AO_ERR_RATELIMIT */
+	} cases[] = {
+		{ { RA("2"), R(200, USERS_U1) }, 2, NULL, AO_OK, 2, 1, 2, 0 },
+		/* 0: never a tight loop, and at most five waits */
+		{ { RA("0"), RA("0"), RA("0"), RA("0"), RA("0"), RA("0") }, 6,
+		    NULL, AO_ERR_RATELIMIT, 6, 5, 1, 1 },
+		/* absent, garbage: the default */
+		{ { RA(NULL), R(200, USERS_U1) }, 2, NULL, AO_OK, 2, 1, 30, 0 },
+		{ { RA("soon"), RA("\x1b[2J-1"), R(200, USERS_U1) }, 3, NULL,
+		    AO_OK, 3, 2, 30, 0 },
+		/* a date, on the server's clock (ours is decades later) */
+		{ { RA("Sun, 06 Nov 1994 08:49:40 GMT"), R(200, USERS_U1) }, 2,
+		    RFC_DATE, AO_OK, 2, 1, 3, 0 },
+		{ { RA("Sunday, 06-Nov-94 08:49:41 GMT"), R(200, USERS_U1) }, 2,
+		    RFC_DATE, AO_OK, 2, 1, 4, 0 },
+		{ { RA("Sun Nov  6 08:49:42 1994"), R(200, USERS_U1) }, 2,
+		    RFC_DATE, AO_OK, 2, 1, 5, 0 },
+		/* without a Date: on our clock, so long past: the floor */
+		{ { RA("Sun, 06 Nov 1994 08:49:40 GMT"), R(200, USERS_U1) }, 2,
+		    NULL, AO_OK, 2, 1, 1, 0 },
+		/* longer than max_wait: the call ends, the host holds */
+		{ { RA("120"), R(200, USERS_U1) }, 2, NULL, AO_OK, 2, 1, 120, 0 },
+		{ { RA("121") }, 1, NULL, AO_ERR_RATELIMIT, 1, 0, 0, 121 },
+		{ { RA("Sun, 06 Nov 1994 11:49:37 GMT") }, 1, RFC_DATE,
+		    AO_ERR_RATELIMIT, 1, 0, 0, 10800 },
+		{ { RA("604801") }, 1, NULL, AO_ERR_RATELIMIT, 1, 0, 0,
+		    AO_RETRY_AFTER_MAX },
+		{ { RA("99999999999999999999") }, 1, NULL, AO_ERR_RATELIMIT, 1,
+		    0, 0, AO_RETRY_AFTER_MAX },
+		{ { RA("Fri, 31 Dec 9999 23:59:59 GMT") }, 1, RFC_DATE,
+		    AO_ERR_RATELIMIT, 1, 0, 0, AO_RETRY_AFTER_MAX },
+	};
+	size_t i, j;
+
+	(void)state;
+	api.sleep_ms = record_sleep;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *id = NULL;
+		int r;
+
+		stub_http_reset();
+		stub_http_date(cases[i].date);
+		stub_http_script(cases[i].replies, cases[i].n);
+		nslept = 0;
+		api.retry_after = 0;
+		r = ao_api_find_person(&api, "a@x.org", &id);
+		free(id);
+		if (r != cases[i].want || stub_http_count() !=
+		    cases[i].requests || nslept != cases[i].waits)
+			fail_msg("case %zu: %d after %zu requests and %zu waits, "
+			    "want %d after %zu and %zu", i, r, stub_http_count(),
+			    nslept, cases[i].want, cases[i].requests,
+			    cases[i].waits);
+		for (j = 0; j < nslept; j++)
+			if (slept[j] < cases[i].min_s * 1000 || slept[j] >=
+			    cases[i].min_s * 1250 + 1000)
+				fail_msg("case %zu: wait %zu of %ld ms, want %ld s "
+				    "and up to a quarter more", i, j, slept[j],
+				    cases[i].min_s);
+		if (r == AO_ERR_RATELIMIT)
+			assert_int_equal(api.retry_after, cases[i].retry_after);
+	}
 }
 
 /* The person is checked by us, case-insensitively; a server that
@@ -193,7 +291,7 @@ endless(const struct stub_request *req, size_t n, char *buf, size_t bufsz)
 		    n, i);
 	snprintf(buf + o, bufsz - o, "],\"meta\":{\"next_cursor\":\"c%zu\"}}",
 	    n);
-	return (struct stub_reply){ 200, buf, -1, 0 };
+	return (struct stub_reply){ 200, buf, NULL, 0 };
 }
 
 static struct stub_reply
@@ -203,7 +301,7 @@ same_cursor(const struct stub_request *req, size_t n, char *buf,
 	(void)req;
 	(void)n;
 	snprintf(buf, bufsz, "{\"data\":[],\"meta\":{\"next_cursor\":\"c\"}}");
-	return (struct stub_reply){ 200, buf, -1, 0 };
+	return (struct stub_reply){ 200, buf, NULL, 0 };
 }
 
 static void
@@ -291,6 +389,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(retry_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(rate_limit_waits, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(find_person, setup, teardown),
 		cmocka_unit_test_setup_teardown(active_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(listing_bounds, setup, teardown),

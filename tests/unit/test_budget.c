@@ -60,6 +60,21 @@ sliding_hour(void **state)
 	ao_budget_free(b);
 }
 
+/* The clock stepped back a day: what was seen "tomorrow" still leaves
+ * within the hour, not a day later. */
+static void
+clock_stepped_back(void **state)
+{
+	struct ao_budget *b = ao_budget_new(1);
+
+	(void)state;
+	assert_true(ao_budget_admit(b, "s", "a", T0 + 86400));
+	assert_false(ao_budget_admit(b, "s", "b", T0));
+	assert_false(ao_budget_admit(b, "s", "b", T0 + 3599));
+	assert_true(ao_budget_admit(b, "s", "b", T0 + 3600));
+	ao_budget_free(b);
+}
+
 static void
 no_limit(void **state)
 {
@@ -101,6 +116,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(people_not_events),
 		cmocka_unit_test(sliding_hour),
+		cmocka_unit_test(clock_stepped_back),
 		cmocka_unit_test(no_limit),
 		cmocka_unit_test(senders_bounded),
 	};

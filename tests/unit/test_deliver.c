@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <fcntl.h>
 #include <cmocka.h>
 
 #include "deliver.h"
@@ -25,12 +26,13 @@
 #include "err.h"
 #include "queue.h"
 #include "reason.h"
+#include "retry_after.h"
 #include "session.h"
 #include "spool.h"
 #include "stub_http.h"
 
-#define R(st, body) { st, body, -1, 0 }
-#define LOST { 0, NULL, -1, AO_ERR_TEMP }
+#define R(st, body) { st, body, NULL, 0 }
+#define LOST { 0, NULL, NULL, AO_ERR_TEMP }
 #define USER "{\"data\":[{\"id\":\"u1\",\"email\":\"a@x.org\"}],\"meta\":{}}"
 #define STATES "{\"data\":[" \
 	"{\"id\":\"s1\",\"application_id\":\"a1\",\"grantee_user_id\":\"u1\"," \
@@ -112,6 +114,25 @@ queued(struct world *w, const char *event, struct ao_event_rec *ev)
 	ne.uid = 1001;
 	assert_int_equal(ao_queue_event_rec(&w->s.cfg, &ne, ev, &parked), AO_OK);
 	assert_false(parked);
+}
+
+/* An event of alice queued and delivered: two states filed (five
+ * requests). */
+static void
+delivered(struct world *w, const char *event, struct ao_event_rec *ev)
+{
+	static const struct stub_reply file[] = {
+		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
+		R(201, CREATED),
+	};
+	enum ao_outcome out;
+	bool stop = false;
+
+	queued(w, event, ev);
+	stub_http_script(file, 5);
+	assert_int_equal(ao_deliver_event(&w->s, &w->sp, ev, &out, &stop),
+	    AO_OK);
+	assert_int_equal(out, AO_OUT_DELIVERED);
 }
 
 static size_t
@@ -246,20 +267,11 @@ another_body_counts_as_filed(void **state)
 static void
 manual_keys(void **state)
 {
-	static const struct stub_reply replies[] = {
-		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
-		R(201, CREATED),
-	};
 	struct world *w = *state;
 	struct ao_event_rec ev;
-	enum ao_outcome out;
 	char want[128];
-	bool stop;
 
-	queued(w, "manual", &ev);
-	stub_http_script(replies, 5);
-	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
-	    AO_OK);
+	delivered(w, "manual", &ev);
 	snprintf(want, sizeof(want), "ao1-%s-s1", ev.id);
 	assert_string_equal(stub_http_request(3)->key, want);
 	assert_non_null(strstr(stub_http_request(3)->body, "by an administrator"));
@@ -293,7 +305,7 @@ static void
 rate_limit_holds_the_host(void **state)
 {
 	static const struct stub_reply replies[] = {
-		R(200, USER), { 429, "{}", 1800, 0 },
+		R(200, USER), { 429, "{}", "1800", 0 },
 	};
 	struct world *w = *state;
 	struct ao_event_rec ev;
@@ -311,6 +323,137 @@ rate_limit_holds_the_host(void **state)
 	assert_true(ev.next_attempt >= now + 1800);
 	assert_true(ao_spool_hold(&w->sp) >= now + 1800);
 	assert_int_equal(ao_deliver_held(&w->sp, false), AO_ERR_RATELIMIT);
+	ao_event_free(&ev);
+}
+
+/* The .hold file as it is on disk: until, set at. */
+static void
+hold_file(struct world *w, long long *until, long long *set_at)
+{
+	char buf[64] = "", *end;
+	int fd = openat(w->sp.rootfd, ".hold", O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
+	close(fd);
+	*until = strtoll(buf, &end, 10);
+	assert_true(*end == ' ');
+	*set_at = strtoll(end + 1, &end, 10);
+	assert_true(*end == '\n');
+}
+
+/*
+ * A 429 hold set while the clock was a day fast: once the clock is right,
+ * what it asked for from now, not a day more; the deliverer writes it back
+ * so, and it runs out.  A hold of an older version (no set-at) is a day at
+ * most.
+ */
+static void
+hold_set_while_the_clock_was_fast(void **state)
+{
+	struct world *w = *state;
+	long long now = (long long)time(NULL), until, set_at;
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%lld %lld\n", now + 86400 + 600,
+	    now + 86400);
+	assert_int_equal(ao_durable_write(w->sp.rootfd, ".hold", buf,
+	    strlen(buf)), AO_OK);
+	until = ao_spool_hold(&w->sp);
+	assert_true(until >= now + 600 && until <= now + 601);
+	assert_int_equal(ao_deliver_held(&w->sp, false), AO_ERR_RATELIMIT);
+	hold_file(w, &until, &set_at);
+	assert_true(until >= now + 600 && until <= now + 602);
+	assert_true(set_at >= now && set_at <= now + 2);
+	/* a shorter hold asked for now changes nothing; a longer one does */
+	assert_int_equal(ao_spool_set_hold(&w->sp, now + 30), AO_OK);
+	hold_file(w, &until, &set_at);
+	assert_true(until <= now + 602);
+	assert_int_equal(ao_spool_set_hold(&w->sp, now + 900), AO_OK);
+	assert_true(ao_spool_hold(&w->sp) == now + 900);
+	/* as an older version wrote it: a day at most */
+	snprintf(buf, sizeof(buf), "%lld\n", now + 5 * 86400);
+	assert_int_equal(ao_durable_write(w->sp.rootfd, ".hold", buf,
+	    strlen(buf)), AO_OK);
+	until = ao_spool_hold(&w->sp);
+	assert_true(until >= now + AO_RETRY_AFTER_MAX &&
+	    until <= now + AO_RETRY_AFTER_MAX + 2);
+}
+
+/*
+ * A retry scheduled while the clock was a day fast: due after the delay
+ * it was given, from now; a deliverer's run writes it back so and sends
+ * nothing before then.  Without a last attempt: the longest delay at most.
+ */
+static void
+retry_set_while_the_clock_was_fast(void **state)
+{
+	struct world *w = *state;
+	struct ao_event_rec ev, back;
+	long long now = (long long)time(NULL);
+	char name[128];
+
+	queued(w, "locked", &ev);
+	ev.attempts = 1;
+	ev.last_attempt = now + 86400;
+	ev.next_attempt = now + 86400 + 60;
+	assert_int_equal(ao_spool_put(&w->sp, AO_Q_QUEUE, &ev), AO_OK);
+	assert_true(ao_event_due(&ev, now) == now + 60);
+	assert_true(ao_event_due(&ev, now + 59) == now + 59 + 60);
+	/* a run: not due yet (the stub aborts on any request), written back */
+	assert_int_equal(ao_deliver_run(&w->s, &w->sp, false), AO_OK);
+	assert_int_equal(stub_http_count(), 0);
+	ao_event_filename(&ev, name, sizeof(name));
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_QUEUE, name, &back), AO_OK);
+	assert_true(back.next_attempt >= now + 60 && back.next_attempt <= now + 62);
+	/* ... so that it runs out */
+	assert_true(ao_event_due(&back, now + 62) <= now + 62);
+	ao_event_free(&back);
+	/* no last attempt to go by: the longest delay a retry is given */
+	ev.last_attempt = 0;
+	ev.next_attempt = now + 30 * 86400;
+	assert_true(ao_event_due(&ev, now) < now + 2 * 86400);
+	assert_true(ao_event_due(&ev, now) > now + 86400);
+	ao_event_free(&ev);
+}
+
+/*
+ * Revocations filed while the clock was a day fast: their follow-ups are
+ * not a day out once the clock is right (the first one ten minutes after
+ * now), and the run that sees it writes them back so.
+ */
+static void
+follow_set_while_the_clock_was_fast(void **state)
+{
+	struct world *w = *state;
+	struct ao_event_rec ev, got;
+	char name[128], line[200];
+	long long now = (long long)time(NULL);
+	bool stop = false;
+	size_t i;
+
+	delivered(w, "locked", &ev);
+	ao_event_filename(&ev, name, sizeof(name));
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	for (i = 0; i < got.nstates; i++)
+		got.states[i].next_check = now + 86400 + AO_FOLLOW_FIRST;
+	assert_int_equal(ao_spool_put(&w->sp, AO_Q_DONE, &got), AO_OK);
+	ao_event_free(&got);
+	snprintf(line, sizeof(line), "%lld %s %lld", now + 86400 +
+	    AO_FOLLOW_FIRST, name, now + 86400);
+	assert_int_equal(ao_record_write(w->s.cfg.state_dir, "follow", ev.id,
+	    line), AO_OK);
+	stub_http_reset();
+	assert_int_equal(ao_follow_pass(&w->s, &w->sp, false, &stop), AO_OK);
+	assert_int_equal(stub_http_count(), 0);
+	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
+	for (i = 0; i < got.nstates; i++)
+		assert_true(got.states[i].next_check >= now + AO_FOLLOW_FIRST &&
+		    got.states[i].next_check <= now + AO_FOLLOW_FIRST + 2);
+	ao_event_free(&got);
+	assert_int_equal(ao_record_read(w->s.cfg.state_dir, "follow", ev.id,
+	    line, sizeof(line)), AO_OK);
+	assert_true(strtoll(line, NULL, 10) <= now + AO_FOLLOW_FIRST + 2);
 	ao_event_free(&ev);
 }
 
@@ -389,10 +532,6 @@ earlier_report_is_covered(void **state)
 static void
 followed_until_settled(void **state)
 {
-	static const struct stub_reply file[] = {
-		R(200, USER), R(200, STATES), R(200, NONE), R(201, CREATED),
-		R(201, CREATED),
-	};
 	static const struct stub_reply first[] = {
 		R(200, OTHER_R9), R(200, ODD_R1),
 	};
@@ -401,14 +540,10 @@ followed_until_settled(void **state)
 	};
 	struct world *w = *state;
 	struct ao_event_rec ev, got;
-	enum ao_outcome out;
 	char name[128];
 	bool stop = false;
 
-	queued(w, "locked", &ev);
-	stub_http_script(file, 5);
-	assert_int_equal(ao_deliver_event(&w->s, &w->sp, &ev, &out, &stop),
-	    AO_OK);
+	delivered(w, "locked", &ev);
 	ao_event_filename(&ev, name, sizeof(name));
 	assert_int_equal(ao_spool_get(&w->sp, AO_Q_DONE, name, &got), AO_OK);
 	assert_true(got.states[0].next_check > time(NULL));
@@ -462,6 +597,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(rate_limit_holds_the_host, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(hold_set_while_the_clock_was_fast,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(retry_set_while_the_clock_was_fast,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(follow_set_while_the_clock_was_fast,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(earlier_report_is_covered,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(followed_until_settled, setup,

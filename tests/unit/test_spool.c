@@ -699,20 +699,22 @@ static void
 hold(void **state)
 {
 	static const char *const garbage[] = { "soon\n", "", "\n", "12x\n",
-	    "-5\n", "99999999999999999999999\n", "0x10\n", "1700000000 1\n" };
+	    "-5\n", "99999999999999999999999\n", "0x10\n", "1700000000 1 2\n",
+	    "1700000000 x\n", "1700000000  \n" };
+	long long now = (long long)time(NULL);
 	struct ao_spool sp;
 	size_t i;
 
 	(void)state;
 	open_spool(&sp);
 	assert_int_equal(ao_spool_hold(&sp), 0);
-	assert_int_equal(ao_spool_set_hold(&sp, 2000000000), AO_OK);
-	assert_int_equal(ao_spool_hold(&sp), 2000000000);
+	assert_int_equal(ao_spool_set_hold(&sp, now + 2000), AO_OK);
+	assert_int_equal(ao_spool_hold(&sp), now + 2000);
 	/* a smaller, later answer does not shorten the hold */
 	assert_int_equal(ao_spool_set_hold(&sp, 1000), AO_OK);
-	assert_int_equal(ao_spool_hold(&sp), 2000000000);
-	assert_int_equal(ao_spool_set_hold(&sp, 2100000000), AO_OK);
-	assert_int_equal(ao_spool_hold(&sp), 2100000000);
+	assert_int_equal(ao_spool_hold(&sp), now + 2000);
+	assert_int_equal(ao_spool_set_hold(&sp, now + 3000), AO_OK);
+	assert_int_equal(ao_spool_hold(&sp), now + 3000);
 	assert_int_equal(count(at("spool"), ".tmp-"), 0);
 
 	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {

@@ -109,6 +109,27 @@ rate_wait(const char *method, const char *path,
  * One API call with the retry policy.  AO_OK leaves a 2xx (or, for POST,
  * a 409) response in resp; everything else is an error code, logged.
  */
+/*
+ * A refused answer's body, for the log: 200 bytes of it, or none when it
+ * may echo our request's credentials (a TLS-intercepting proxy, or an
+ * api.url pointing at something that mirrors headers): the token never
+ * reaches a log.
+ */
+static const char *
+body_for_log(const struct ao_http_resp *resp, char *buf, size_t n)
+{
+	const char *b = resp->body ? resp->body : "";
+
+	if (resp->echoes_token || strcasestr(b, "bearer") != NULL ||
+	    strcasestr(b, "authorization") != NULL)
+		snprintf(buf, n, "(a body of %zu bytes, not logged: it may echo "
+		    "the request's Authorization header; check api.url and any "
+		    "proxy)", resp->len);
+	else
+		snprintf(buf, n, "%.200s", b);
+	return buf;
+}
+
 static int
 api_call(struct ao_api *api, const char *method, const char *path,
     const char *body, const char *key, struct ao_http_resp *resp)
@@ -161,11 +182,13 @@ api_call(struct ao_api *api, const char *method, const char *path,
 		if (r == AO_OK && resp->status >= 500)
 			r = AO_ERR_TEMP;
 		else if (r == AO_OK) {
+			char shown[256];
+
 			ao_log(api->missing_ok && (resp->status == 404 ||
 			    resp->status == 405) ? LOG_DEBUG : LOG_ERR,
 			    "%s %s: AccessOwl refused the request with HTTP "
-			    "%ld: %.200s", method, path, resp->status,
-			    resp->body ? resp->body : "");
+			    "%ld: %s", method, path, resp->status,
+			    body_for_log(resp, shown, sizeof(shown)));
 			r = AO_ERR_REJECTED;
 			goto fail;
 		}

@@ -8,6 +8,9 @@
 #include "http.h"
 #include "log.h"
 
+/* "Authorization: Bearer " before the token in auth_header */
+#define AUTH_PREFIX (sizeof("Authorization: Bearer ") - 1)
+
 struct ao_http {
 	CURL *curl;
 	char *base_url;
@@ -127,7 +130,7 @@ ao_http_new(const struct ao_http_opts *o, struct ao_http **out)
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		goto out;
-	alen = strlen("Authorization: Bearer ") + strlen(o->token) + 1;
+	alen = AUTH_PREFIX + strlen(o->token) + 1;
 	if ((h->base_url = strdup(o->base_url)) == NULL ||
 	    (h->user_agent = strdup(o->user_agent)) == NULL ||
 	    (h->auth_header = malloc(alen)) == NULL)
@@ -292,6 +295,9 @@ ao_http_request(struct ao_http *h, const char *method, const char *path_query,
 		resp->body = sink.buf;
 		resp->len = sink.len;
 		sink.buf = NULL;
+		resp->echoes_token = resp->body != NULL &&
+		    memmem(resp->body, resp->len, h->auth_header + AUTH_PREFIX,
+		    strlen(h->auth_header + AUTH_PREFIX)) != NULL;
 		memcpy(resp->retry_after, hd.retry_after,
 		    sizeof(resp->retry_after));
 		memcpy(resp->date, hd.date, sizeof(resp->date));

@@ -39,6 +39,9 @@ struct ao_http_resp {
 	char retry_after[AO_HTTP_HEADER_MAX];
 	char date[AO_HTTP_HEADER_MAX];
 	char error[256];      /* transport error text when status is 0 */
+	int echoes_token;     /* the body holds the token (a proxy, or a
+	                       * wrong api.url, mirroring our headers):
+	                       * never log it */
 };
 
 /* New client; *out set on success.  AO_OK, AO_ERR_NOMEM or AO_ERR_SYSTEM. */

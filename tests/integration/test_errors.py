@@ -101,6 +101,22 @@ def test_wrong_token_is_77(fake, env):
     assert len(f.requests()) == 1  # a 401 is not retried
 
 
+@pytest.mark.parametrize("echo", ["header", "bare"])
+def test_a_body_that_echoes_the_token_is_not_logged(fake, env, echo):
+    """A TLS-intercepting proxy or a wrong api.url that mirrors the
+    request's headers in a refusal must not put the token in auth.log."""
+    f, e = start(fake, env)
+    body = ({"headers": {"Authorization": "Bearer " + e.token}}
+            if echo == "header" else {"seen": [e.token]})
+    f.faults([{"method": "GET", "path": "/api/v1/users", "action": "body",
+               "status": 400, "body": body}])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 65, p.stderr
+    assert e.token not in p.stderr + p.stdout
+    assert "not logged: it may echo the request's Authorization header" \
+        in p.stderr, p.stderr
+
+
 def test_unknown_person_is_65(fake, env):
     f, e = start(fake, env, identity='map = ( { user = "alice"; '
                  'email = "nobody.here@example.com"; } );')

@@ -59,9 +59,8 @@ ao_log(int prio, const char *fmt, ...)
 	/* last line of defence: nothing with control bytes reaches a log */
 	ao_sanitize(clean, sizeof(clean), msg);
 	syslog(prio, "%s", clean);
-	if (capture != NULL && prio <= LOG_WARNING) {
-		if (prio <= LOG_ERR)
-			snprintf(capture, capture_n, "%s", clean);
+	if (capture != NULL && prio <= LOG_ERR) {
+		snprintf(capture, capture_n, "%s", clean);
 		if (!log_debug)
 			return;
 	}

@@ -20,8 +20,8 @@ void ao_log_open(bool debug);
 
 /*
  * `check` prints every problem on a line of its own: while buf is set,
- * warnings and errors go to syslog only (not stderr), and the last error
- * (sanitised) is kept in buf for the caller to print.  NULL ends it.
+ * errors go to syslog only (not stderr), and the last one (sanitised) is
+ * kept in buf for the caller to print.  NULL ends it.
  */
 void ao_log_capture(char *buf, size_t n);
 void ao_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

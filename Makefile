@@ -208,3 +208,7 @@ clean:
 
 # libFuzzer harnesses: make fuzz, make fuzz-build (tests/fuzz/).
 -include tests/fuzz/fuzz.mk
+
+# The .deb and its units under a real systemd: make systemd-check
+# (tests/systemd/).
+-include tests/systemd/systemd.mk

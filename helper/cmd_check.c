@@ -267,15 +267,15 @@ check_pam(struct chk *c)
 		    "only the scan catches locks (see pam_accessowl(8))\n");
 }
 
-/* Is unit enabled (a link in /etc/systemd/system/<target>.wants)? */
+/* Is unit enabled (a link in /etc/systemd/system/<target>.target.wants)? */
 static bool
 unit_enabled(const char *target, const char *unit)
 {
 	char path[256];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "/etc/systemd/system/%s.wants/%s", target,
-	    unit);
+	snprintf(path, sizeof(path), "/etc/systemd/system/%s.target.wants/%s",
+	    target, unit);
 	return lstat(path, &st) == 0;
 }
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -364,7 +365,8 @@ out:
 
 /*
  * --output FILE: the report replaces FILE atomically (a temporary file in
- * its directory, fsync, rename), so node_exporter never reads half of it.
+ * its directory, fsync, rename), so node_exporter never reads half of it;
+ * FILE is mode 0644, for node_exporter's user.
  * The report is made by a child, which drops privileges as any command
  * does; this process keeps what it was started with only to write FILE
  * (the textfile directory is often not the service user's).
@@ -434,7 +436,10 @@ report_to(const struct ao_opts *o, enum format fmt, const char *path)
 	snprintf(tmp, sizeof(tmp), ".accessowl-%ld.tmp", (long)getpid());
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0644);
-	if (fd < 0 || (len > 0 && write(fd, buf, len) != (ssize_t)len) ||
+	/* 0644 whatever the umask (the helper's is 077): node_exporter reads
+	 * the file as its own user */
+	if (fd < 0 || fchmod(fd, 0644) != 0 ||
+	    (len > 0 && write(fd, buf, len) != (ssize_t)len) ||
 	    fsync(fd) != 0 || close(fd) != 0 ||
 	    renameat(dfd, tmp, dfd, slash + 1) != 0) {
 		ao_err("cannot write %s: %s", path, strerror(errno));

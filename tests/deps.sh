@@ -10,7 +10,7 @@ ca-certificates util-linux valgrind groff-base \
 libpam-wrapper libnss-wrapper libuid-wrapper pamtester openssh-server \
 openssh-client passwd login mount bsdutils faketime systemd man-db \
 debhelper dpkg-dev fakeroot lintian rpm git clang libclang-rt-14-dev strace rpmlint \
-librelp-dev rsyslog rsyslog-relp"
+librelp-dev rsyslog rsyslog-relp systemd-container mmdebstrap"
 
 missing=""
 for p in $PKGS; do

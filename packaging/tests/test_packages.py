@@ -495,6 +495,12 @@ def test_deb_downgrade_and_reinstall(lifecycle):
     purge = step(lifecycle, "deb_final_purge")
     assert purge["state"]["status"] == ""
     assert pam_lines(purge["state"], "account") == []
+    # the metrics timer an admin may have enabled is stopped too, with
+    # its service (make systemd-check shows it under a real systemd)
+    calls = systemctl(purge)
+    for unit in ("accessowl-metrics.timer", "accessowl-metrics.service"):
+        assert any(re.search(r"(^| )stop( [^ ]+)* %s( |$)" % re.escape(unit),
+                             c) for c in calls), (unit, calls)
 
 
 def test_rpm_install_creates_the_user_and_runs_its_systemd_steps(lifecycle):
@@ -543,8 +549,9 @@ def test_rpm_upgrade_keeps_everything_and_erase_stops_the_units(lifecycle):
     f = er["state"]["files"]
     assert f["/usr/sbin/accessowl-helper"] is None
     assert f["/usr/lib64/security/pam_accessowl.so"] is None
-    assert any(c.startswith("--no-reload disable --now") for c in
-               systemctl(er)), systemctl(er)
+    assert any(c.startswith("--no-reload disable --now") and
+               "accessowl-metrics.timer" in c for c in systemctl(er)), \
+        systemctl(er)
     for unit, wants in ENABLED.items():
         assert f["/etc/systemd/system/%s/%s" % (wants, unit)] is None, unit
     # the admin's edited config is kept as .rpmsave; the token and the data

@@ -181,6 +181,8 @@ def test_prometheus_metrics(fake, env):
     p = e.run("status", "--prometheus", "--output", str(out / "ao.prom"))
     assert p.returncode == 0, p.stderr
     assert [x.name for x in out.iterdir()] == ["ao.prom"]
+    # for node_exporter's user, whatever the helper's umask (077)
+    assert (out / "ao.prom").stat().st_mode & 0o777 == 0o644
     assert metrics((out / "ao.prom").read_text()) == \
         metrics(e.run("status", "--prometheus").stdout)
 

@@ -238,46 +238,53 @@ ao_spool_unlock(struct ao_spool *sp)
 	(void)flock(sp->lockfd, LOCK_UN);
 }
 
+/* A new temporary file in dirfd.  The fd, or -1 with errno. */
+static int
+tmp_create(int dirfd, char *tmp, size_t n)
+{
+	char rnd[17];
+
+	if (ao_random_hex(rnd, 8) != AO_OK) {
+		errno = EIO;
+		return -1;
+	}
+	snprintf(tmp, n, ".tmp-%s", rnd);
+	return openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+}
+
 int
 ao_durable_write(int dirfd, const char *name, const char *data, size_t len)
 {
-	char tmp[300], rnd[17];
+	char tmp[32];
 	size_t off = 0;
-	int fd, r = AO_ERR_SYSTEM;
+	int fd, e = 0, r = AO_ERR_SYSTEM;
 
-	if (ao_random_hex(rnd, 8) != AO_OK)
-		return AO_ERR_SYSTEM;
-	snprintf(tmp, sizeof(tmp), ".tmp-%s", rnd);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
+	if ((fd = tmp_create(dirfd, tmp, sizeof(tmp))) < 0)
 		return AO_ERR_SYSTEM;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
 			goto out;
+		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
+	if (fsync(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0 ||
+	    fsync(dirfd) != 0) {
+		e = errno;
 		goto out;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) != 0)
-		goto out;
-	if (fsync(dirfd) != 0)
-		goto out;
 	r = AO_OK;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (r != AO_OK)
+	close(fd); /* after a good fsync its result says nothing more */
+	if (r != AO_OK) {
 		(void)unlinkat(dirfd, tmp, 0);
+		errno = e; /* what failed, not the clean-up */
+	}
 	return r;
 }
 
@@ -703,24 +710,21 @@ ao_state_read(const char *state_dir, const char *name, size_t max,
 int
 ao_state_begin(struct ao_state_out *o, const char *state_dir)
 {
-	char rnd[17];
-	int fd;
+	int fd, e;
 
 	o->f = NULL;
 	if ((o->dirfd = state_dir_open(state_dir)) < 0) {
 		ao_err("cannot open %s: %s", state_dir, strerror(errno));
 		return AO_ERR_SYSTEM;
 	}
-	if (ao_random_hex(rnd, 8) != AO_OK)
-		goto fail;
-	snprintf(o->tmp, sizeof(o->tmp), ".tmp-%s", rnd);
-	fd = openat(o->dirfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
+	o->err = 0;
+	if ((fd = tmp_create(o->dirfd, o->tmp, sizeof(o->tmp))) < 0)
 		goto fail;
 	if ((o->f = fdopen(fd, "w")) == NULL) {
+		e = errno;
 		close(fd);
 		(void)unlinkat(o->dirfd, o->tmp, 0);
+		errno = e;
 		goto fail;
 	}
 	(void)setvbuf(o->f, NULL, _IOFBF, 1 << 16);
@@ -735,8 +739,9 @@ fail:
 void
 ao_state_put(struct ao_state_out *o, const char *s, size_t n)
 {
-	if (o->f != NULL && n > 0)
-		(void)fwrite(s, 1, n, o->f);
+	if (o->f != NULL && n > 0 && fwrite(s, 1, n, o->f) != n &&
+	    o->err == 0)
+		o->err = errno;
 }
 
 int
@@ -746,16 +751,18 @@ ao_state_commit(struct ao_state_out *o, const char *name)
 
 	if (o->f == NULL)
 		return AO_ERR_SYSTEM;
-	bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
-	bad |= fclose(o->f) != 0;
-	o->f = NULL;
+	errno = o->err != 0 ? o->err : EIO; /* a write's, or ferror()'s */
+	bad = o->err != 0 || fflush(o->f) != 0 || ferror(o->f) ||
+	    fsync(fileno(o->f)) != 0;
 	if (!bad && renameat(o->dirfd, o->tmp, o->dirfd, name) == 0 &&
 	    fsync(o->dirfd) == 0)
 		r = AO_OK;
-	if (r != AO_OK) {
+	if (r != AO_OK)
 		ao_err("cannot write %s: %s", name, strerror(errno));
+	(void)fclose(o->f); /* after a good fsync it says nothing more */
+	o->f = NULL;
+	if (r != AO_OK)
 		(void)unlinkat(o->dirfd, o->tmp, 0);
-	}
 	close(o->dirfd);
 	o->dirfd = -1;
 	return r;

@@ -108,7 +108,8 @@ int ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names,
     size_t *n);
 void ao_names_free(char **names, size_t n);
 
-/* Durably replace dirfd/name with data.  AO_OK or AO_ERR_SYSTEM. */
+/* Durably replace dirfd/name with data.  AO_OK, or AO_ERR_SYSTEM with
+ * errno saying what failed (never overwritten by the clean-up). */
 int ao_durable_write(int dirfd, const char *name, const char *data,
     size_t len);
 
@@ -150,6 +151,7 @@ int ao_state_read(const char *state_dir, const char *name, size_t max,
 struct ao_state_out {
 	int dirfd;
 	FILE *f;
+	int err;                 /* the first write's errno, 0: none */
 	char tmp[32];
 };
 

@@ -46,3 +46,14 @@ def test_a_failed_service_user_lookup_is_not_a_missing_user(fake, env):
         "nothing was decided: try again" in p.stderr, p.stderr
     assert "does not exist" not in p.stderr
     assert e.run("status").returncode == 0
+
+
+def test_an_fsync_error_is_reported_as_what_it_is(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    assert e.run("deliver").returncode == 0       # makes the spool
+    p = strace(e, ["fsync:error=EIO"], [e.spool / "queue"], "enqueue",
+               "--user", "gone", "--event", "deleted")
+    assert p.returncode != 0
+    assert "to the spool (queue): Input/output error" in p.stderr, p.stderr
+    assert "No such file or directory" not in p.stderr

@@ -457,17 +457,12 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
 		struct ao_event_rec ev;
 		enum ao_outcome out;
 
-		r = ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev);
-		if (r == AO_ERR_NOTFOUND) {
+		/* one odd file never stops the others */
+		if ((r = ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev)) != AO_OK) {
+			ao_spool_report(sp, AO_Q_QUEUE, names[i], r);
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r == AO_ERR_DATA ? r : AO_ERR_TEMP;
 			ao_event_free(&ev);
-			continue;
-		}
-		if (r != AO_OK) {
-			ao_err("spool file queue/%s is damaged (%s); move it "
-			    "aside and check it by hand", names[i],
-			    ao_strerror(r));
-			ao_event_free(&ev);
-			worst = AO_ERR_DATA;
 			continue;
 		}
 		alarm_old(&ev, now);
@@ -572,10 +567,10 @@ each_parked(struct ao_session *run, struct ao_spool *sp, const char *from,
 		return r;
 	for (i = 0; i < n && r == AO_OK; i++) {
 		struct ao_event_rec ev;
+		int g;
 
-		if (ao_spool_get(sp, AO_Q_PARKED, names[i], &ev) != AO_OK)
-			ao_err("spool file parked/%s is damaged; left where it is",
-			    names[i]);
+		if ((g = ao_spool_get(sp, AO_Q_PARKED, names[i], &ev)) != AO_OK)
+			ao_spool_report(sp, AO_Q_PARKED, names[i], g);
 		else if (!reported_by(&ev, from))
 			;
 		else if (!drop) {
@@ -656,9 +651,11 @@ parked_locked(struct ao_session *run, struct ao_spool *sp, const char *from,
 
 	*n = 0;
 	/* by hand: wait for a running deliverer rather than skip */
-	if (ao_spool_lock(sp, 120) != AO_OK) {
-		ao_err("another delivery holds the spool lock; try again");
-		return AO_ERR_TEMP;
+	if ((r = ao_spool_lock(sp, 120)) != AO_OK) {
+		if (r == AO_ERR_TEMP)
+			ao_err("another delivery holds the spool lock; try "
+			    "again");
+		return r;
 	}
 	r = each_parked(run, sp, from, drop, n);
 	ao_spool_unlock(sp);
@@ -709,7 +706,7 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 {
 	bool stop = false, fresh = false;
 	size_t attempted = 0;
-	int r = AO_OK, round, held;
+	int r = AO_OK, round, held, l;
 
 	if (!all && !run->cfg.relay && run->cfg.spread > 0 &&
 	    any_due(sp, &fresh) && fresh) {
@@ -728,9 +725,12 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 	 * again.  Events that failed are scheduled later and are not due.
 	 */
 	for (round = 0; round < MAX_ROUNDS; round++) {
-		if (ao_spool_lock(sp, 0) != AO_OK) {
-			ao_debug("another delivery is running; it will see "
-			    "the queue after us");
+		if ((l = ao_spool_lock(sp, 0)) != AO_OK) {
+			if (l != AO_ERR_TEMP)
+				r = l; /* logged: no delivery without it */
+			else
+				ao_debug("another delivery is running; it will "
+				    "see the queue after us");
 			break;
 		}
 		/* a relay host forwards to the collector, which files */

@@ -30,6 +30,31 @@ ao_queue_name(enum ao_queue q)
 	return q < AO_Q_COUNT ? names[q] : "?";
 }
 
+const char *
+ao_queue_dir(enum ao_queue q)
+{
+	return q < AO_Q_COUNT ? qdir[q] : "?";
+}
+
+/* "a FIFO", ...: what a file that should be something else is. */
+static const char *
+kind_of(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	    S_ISLNK(m) ? "a symbolic link" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISSOCK(m) ? "a socket" : "a device";
+}
+
+/* What dfd/name is, for a message; "missing" when there is nothing. */
+static const char *
+kind_at(int dfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+	    kind_of(st.st_mode) : "missing";
+}
+
 /*
  * Root must never act by name inside a directory the service user can
  * write (it could plant links or FIFOs there, or swap directories).
@@ -167,38 +192,70 @@ open_sub(int dfd, const char *name, bool create)
 	return fd;
 }
 
+/* The spool's name for messages. */
+static const char *
+spool_path(const struct ao_spool *sp)
+{
+	return sp->dir[0] != '\0' ? sp->dir : "the spool";
+}
+
+/* Errors that are the spool's shape or ownership (AO_ERR_PERM), not a
+ * passing failure (EMFILE, EIO: AO_ERR_SYSTEM, try later). */
+static int
+open_error(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == ELOOP || e == EACCES ||
+	    e == EPERM ? AO_ERR_PERM : AO_ERR_SYSTEM;
+}
+
 int
 ao_spool_open(const char *dir, struct ao_spool *sp)
 {
-	struct stat st;
-	int q;
+	const char *kind;
+	int q, r = AO_ERR_PERM;
 
+	memset(sp, 0, sizeof(*sp));
 	for (q = 0; q < AO_Q_COUNT; q++)
 		sp->fd[q] = -1;
 	sp->lockfd = -1;
 	sp->rootfd = -1;
+	snprintf(sp->dir, sizeof(sp->dir), "%s", dir);
 	if (refuse_root(dir) != AO_OK)
 		return AO_ERR_PERM;
 	sp->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sp->rootfd < 0)
+	if (sp->rootfd < 0) {
+		if ((r = open_error(errno)) == AO_ERR_PERM)
+			ao_err("cannot open the spool %s: %s; check that it "
+			    "exists and belongs to the service user", dir,
+			    strerror(errno));
+		else
+			ao_err("cannot open the spool %s now: %s", dir,
+			    strerror(errno));
 		goto fail;
-	for (q = 0; q < AO_Q_COUNT; q++)
-		if ((sp->fd[q] = open_sub(sp->rootfd, qdir[q], true)) < 0)
-			goto fail;
-	sp->lockfd = openat(sp->rootfd, ".lock", O_RDWR | O_CREAT |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (sp->lockfd < 0)
-		goto fail;
-	if (fstat(sp->lockfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	}
+	for (q = 0; q < AO_Q_COUNT; q++) {
+		if ((sp->fd[q] = open_sub(sp->rootfd, qdir[q], true)) >= 0)
+			continue;
+		r = open_error(errno);
+		kind = kind_at(sp->rootfd, qdir[q]);
+		if (errno != EACCES && strcmp(kind, "a directory") != 0 &&
+		    strcmp(kind, "missing") != 0)
+			ao_err("cannot open the spool %s: %s/%s is %s, not a "
+			    "directory; move it aside (a new one is made)",
+			    dir, dir, qdir[q], kind);
+		else if (r == AO_ERR_PERM)
+			ao_err("cannot open the spool %s: %s/%s: %s; it must be "
+			    "a directory of the service user", dir, dir,
+			    qdir[q], strerror(errno));
+		else
+			ao_err("cannot open the spool %s now: %s/%s: %s", dir,
+			    dir, qdir[q], strerror(errno));
 		goto fail;
 	}
 	return AO_OK;
 fail:
-	ao_err("cannot open the spool %s: %s; check that it exists and "
-	    "belongs to the service user", dir, strerror(errno));
 	ao_spool_close(sp);
-	return AO_ERR_PERM;
+	return r;
 }
 
 void
@@ -213,7 +270,38 @@ ao_spool_close(struct ao_spool *sp)
 		close(sp->lockfd);
 	if (sp->rootfd >= 0)
 		close(sp->rootfd);
-	memset(sp, 0xff, sizeof(*sp)); /* every fd -1 */
+	for (q = 0; q < AO_Q_COUNT; q++)
+		sp->fd[q] = -1;
+	sp->lockfd = -1;
+	sp->rootfd = -1;
+}
+
+/* <spool>/.lock, made if missing: a regular file, never followed or
+ * waited on.  AO_OK, or AO_ERR_SYSTEM (logged). */
+static int
+open_lock(struct ao_spool *sp)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = openat(sp->rootfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		sp->lockfd = fd;
+		return AO_OK;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 || e == EISDIR || e == ELOOP || e == ENXIO)
+		ao_err("cannot take the deliverer's lock %s/.lock: it is %s, "
+		    "not a regular file; move it aside (only deliveries use "
+		    "it, and a new one is made)", spool_path(sp),
+		    kind_at(sp->rootfd, ".lock"));
+	else
+		ao_err("cannot take the deliverer's lock %s/.lock: %s",
+		    spool_path(sp), strerror(e));
+	return AO_ERR_SYSTEM;
 }
 
 int
@@ -221,11 +309,16 @@ ao_spool_lock(struct ao_spool *sp, int wait_s)
 {
 	int i;
 
+	if (sp->lockfd < 0 && open_lock(sp) != AO_OK)
+		return AO_ERR_SYSTEM;
 	for (i = 0; ; i++) {
 		if (flock(sp->lockfd, LOCK_EX | LOCK_NB) == 0)
 			return AO_OK;
-		if (errno != EWOULDBLOCK && errno != EINTR)
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			ao_err("cannot take the deliverer's lock %s/.lock: %s",
+			    spool_path(sp), strerror(errno));
 			return AO_ERR_SYSTEM;
+		}
 		if (i >= wait_s * 10)
 			return AO_ERR_TEMP;
 		usleep(100000);
@@ -235,7 +328,8 @@ ao_spool_lock(struct ao_spool *sp, int wait_s)
 void
 ao_spool_unlock(struct ao_spool *sp)
 {
-	(void)flock(sp->lockfd, LOCK_UN);
+	if (sp->lockfd >= 0)
+		(void)flock(sp->lockfd, LOCK_UN);
 }
 
 /* A new temporary file in dirfd.  The fd, or -1 with errno. */
@@ -358,6 +452,45 @@ ao_spool_put(struct ao_spool *sp, enum ao_queue q,
 	return r;
 }
 
+/*
+ * open_regular(dfd, name) failed with errno e: gone (AO_ERR_NOTFOUND), no
+ * file we take (AO_ERR_DATA), or not now (AO_ERR_SYSTEM: EMFILE, ENFILE,
+ * EIO, ENOMEM...).  sp->why says which.
+ */
+static int
+unopened(struct ao_spool *sp, int dfd, const char *name, int e)
+{
+	struct stat st;
+
+	switch (e) {
+	case ENOENT:
+		snprintf(sp->why, sizeof(sp->why), "gone");
+		return AO_ERR_NOTFOUND;
+	case EINVAL: /* open_regular: not a regular file */
+	case ELOOP:  /* a symlink (O_NOFOLLOW) */
+	case ENXIO:  /* a socket */
+	case ENODEV:
+		snprintf(sp->why, sizeof(sp->why), "it is %s, not a regular "
+		    "file", kind_at(dfd, name));
+		return AO_ERR_DATA;
+	case EACCES:
+	case EPERM:
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			snprintf(sp->why, sizeof(sp->why), "the service user "
+			    "may not read it (owner uid %lu, mode %04o): give "
+			    "it back to the service user, mode 0600",
+			    (unsigned long)st.st_uid,
+			    (unsigned)(st.st_mode & 07777));
+		else
+			snprintf(sp->why, sizeof(sp->why), "the service user "
+			    "may not read it: %s", strerror(e));
+		return AO_ERR_DATA;
+	default:
+		snprintf(sp->why, sizeof(sp->why), "%s", strerror(e));
+		return AO_ERR_SYSTEM;
+	}
+}
+
 int
 ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
     struct ao_event_rec *ev)
@@ -366,16 +499,44 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 	size_t len = 0;
 	int fd, r;
 
+	sp->why[0] = '\0';
 	/* ev is always initialised: callers free it whatever we return */
-	if ((r = ao_event_init(ev)) != AO_OK)
+	if ((r = ao_event_init(ev)) != AO_OK) {
+		snprintf(sp->why, sizeof(sp->why), "out of memory");
 		return r;
+	}
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
-	if ((r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len)) == AO_OK)
-		r = ao_spool_json_load(buf, len, ev);
+		return unopened(sp, sp->fd[q], name, errno);
+	r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len);
+	if (r == AO_ERR_SYSTEM)
+		snprintf(sp->why, sizeof(sp->why), "%s", strerror(errno));
+	else if (r == AO_ERR_NOMEM)
+		snprintf(sp->why, sizeof(sp->why), "out of memory");
+	else if (r == AO_ERR_DATA)
+		snprintf(sp->why, sizeof(sp->why), "larger than %u bytes",
+		    EVENT_MAX_BYTES);
+	else
+		r = ao_spool_json_load(buf, len, ev, sp->why, sizeof(sp->why));
 	free(buf);
 	close(fd);
 	return r;
+}
+
+void
+ao_spool_report(const struct ao_spool *sp, enum ao_queue q, const char *name,
+    int r)
+{
+	if (r == AO_OK || r == AO_ERR_NOTFOUND)
+		return;
+	if (r == AO_ERR_DATA)
+		ao_err("spool file %s/%s/%s is damaged: %s; it is skipped (and "
+		    "counted by status): move it aside and check it by hand",
+		    spool_path(sp), qdir[q], name, sp->why);
+	else
+		ao_warn("cannot read spool file %s/%s/%s now: %s; it is not "
+		    "damaged, and is tried again on the next run",
+		    spool_path(sp), qdir[q], name,
+		    sp->why[0] ? sp->why : ao_strerror(r));
 }
 
 int
@@ -443,7 +604,7 @@ list_dir(int fd, bool (*want)(const char *), char ***names, size_t *n)
 		return AO_ERR_SYSTEM;
 	}
 	rewinddir(d); /* a dup()ed descriptor shares its offset */
-	while ((de = readdir(d)) != NULL) {
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (!want(de->d_name))
 			continue;
 		if (cnt == cap) {
@@ -458,6 +619,10 @@ list_dir(int fd, bool (*want)(const char *), char ***names, size_t *n)
 		if ((v[cnt] = strdup(de->d_name)) == NULL)
 			goto out;
 		cnt++;
+	}
+	if (errno != 0) { /* a listing cut short is no listing */
+		r = AO_ERR_SYSTEM;
+		goto out;
 	}
 	if (cnt > 1) /* qsort(NULL, 0, ...) is undefined */
 		qsort(v, cnt, sizeof(*v), cmp_names);
@@ -475,13 +640,17 @@ out:
 int
 ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
 {
-	int fd;
+	int fd, r;
 
 	*names = NULL;
 	*n = 0;
-	if ((fd = dup(sp->fd[q])) < 0)
+	if ((fd = dup(sp->fd[q])) < 0 ||
+	    (r = list_dir(fd, is_event_file, names, n)) == AO_ERR_SYSTEM) {
+		ao_warn("cannot list %s/%s now: %s", spool_path(sp), qdir[q],
+		    strerror(errno));
 		return AO_ERR_SYSTEM;
-	return list_dir(fd, is_event_file, names, n);
+	}
+	return r;
 }
 
 int

@@ -34,14 +34,29 @@
 
 enum ao_queue { AO_Q_QUEUE, AO_Q_PARKED, AO_Q_DONE, AO_Q_COUNT };
 
+#define AO_SPOOL_WHY 200
+
 struct ao_spool {
 	int fd[AO_Q_COUNT];
-	int lockfd;
+	int lockfd;              /* opened by the first ao_spool_lock() */
 	int rootfd;
+	char dir[4096];          /* as given to ao_spool_open(), for messages */
+	/* like an error buffer: what the last failed ao_spool_get() found */
+	char why[AO_SPOOL_WHY];
+};
+
+/* A spool file that is not an event it can take (ao_spool_get()'s
+ * AO_ERR_DATA), for `status`. */
+struct ao_spool_damaged {
+	enum ao_queue q;
+	char name[256];
+	char why[AO_SPOOL_WHY];
 };
 
 /* "queued", "parked", "delivered" */
 const char *ao_queue_name(enum ao_queue q);
+/* "queue", "parked", "done": the directory */
+const char *ao_queue_dir(enum ao_queue q);
 
 /*
  * Make dir if missing (mode 0700; as root, owned by uid/gid), or check it:
@@ -59,13 +74,19 @@ int ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid);
 /*
  * Open the spool (it must exist), making queue/, parked/ and done/ if
  * missing.  Refused as root: root never works by name in a directory the
- * service user owns.  Pair with ao_spool_close().
+ * service user owns.  An entry that is not what it must be is named in
+ * the error, with what it is and the fix.  Pair with ao_spool_close().
  */
 int ao_spool_open(const char *dir, struct ao_spool *sp);
 void ao_spool_close(struct ao_spool *sp);
 
-/* The deliverer's lock.  wait_s 0: try once.  AO_OK, or AO_ERR_TEMP when
- * another process holds it. */
+/*
+ * The deliverer's lock, <spool>/.lock (made if missing; no other command
+ * needs it, so a .lock that is not a regular file stops deliveries only).
+ * wait_s 0: try once.  AO_OK; AO_ERR_TEMP when another process holds it;
+ * AO_ERR_SYSTEM (logged, naming .lock and the fix) when it cannot be
+ * taken at all.
+ */
 int ao_spool_lock(struct ao_spool *sp, int wait_s);
 void ao_spool_unlock(struct ao_spool *sp);
 
@@ -77,11 +98,30 @@ void ao_spool_unlock(struct ao_spool *sp);
 long long ao_spool_hold(struct ao_spool *sp);
 int ao_spool_set_hold(struct ao_spool *sp, long long until);
 
-/* Write, read (ev always initialised: free it), move an event. */
+/* Write an event (logged when it fails). */
 int ao_spool_put(struct ao_spool *sp, enum ao_queue q,
     const struct ao_event_rec *ev);
+
+/*
+ * Read an event; ev is always initialised (free it).  AO_OK;
+ * AO_ERR_NOTFOUND when it is gone (moved or removed meanwhile);
+ * AO_ERR_DATA when it is damaged: bad content (not JSON, a malformed
+ * record, a record of a newer version, too large) or no file it takes (a
+ * symlink, a FIFO, a directory, one the service user may not read): it
+ * needs a person, and is skipped, counted and reported, never removed;
+ * AO_ERR_SYSTEM (or AO_ERR_NOMEM) when it cannot be read now (EMFILE,
+ * ENFILE, EIO, ENOMEM): try later, it is not damaged.  On failure
+ * sp->why says what was found.
+ */
 int ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
     struct ao_event_rec *ev);
+
+/* Log what ao_spool_get() returned (r, not AO_OK) for q/name, the same
+ * way everywhere: damaged (an error) or unreadable now (a warning). */
+void ao_spool_report(const struct ao_spool *sp, enum ao_queue q,
+    const char *name, int r);
+
+/* Move an event with its final content ev from one queue to another. */
 int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
     const struct ao_event_rec *ev);
 

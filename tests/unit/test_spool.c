@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -144,6 +146,34 @@ count(const char *dir, const char *prefix)
 
 #define GUARD_NAME "test_spool"
 #include "guard.h"
+
+/* What the code under test logs to stderr between the two calls. */
+static int saved_stderr = -1;
+
+static void
+capture_begin(void)
+{
+	int fd = open(at("stderr"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600);
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	assert_true((saved_stderr = dup(STDERR_FILENO)) >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+}
+
+static void
+capture_end(char *out, size_t n)
+{
+	fflush(stderr);
+	assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	assert_true(get_file(at("stderr"), out, n));
+	assert_int_equal(unlink(at("stderr")), 0);
+}
+
 
 static long long
 now_ms(void)
@@ -418,11 +448,16 @@ spool_open_layout(void **state)
 		assert_int_equal(st.st_mode & 07777, 0700);
 		assert_int_equal(st.st_uid, geteuid());
 	}
+	/* .lock is the deliverer's, made when it first locks */
+	assert_false(exists(at("spool/.lock")));
+	assert_int_equal(ao_spool_lock(&sp, 0), AO_OK);
 	assert_int_equal(lstat(at("spool/.lock"), &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 077, 0);
+	ao_spool_unlock(&sp);
 	/* opened again: the same layout, nothing added */
 	assert_int_equal(ao_spool_open(at("spool"), &sp2), AO_OK);
+	assert_int_equal(ao_spool_lock(&sp2, 0), AO_OK);
 	assert_int_equal(count(at("spool"), ""), 4);
 	ao_spool_close(&sp2);
 	ao_spool_close(&sp);
@@ -431,24 +466,94 @@ spool_open_layout(void **state)
 	assert_int_equal(sp.lockfd, -1);
 	assert_int_equal(sp.rootfd, -1);
 
-	/* a queue directory swapped for a symlink is not used */
-	assert_int_equal(mkdir(at("elsewhere"), 0700), 0);
-	assert_int_equal(rmdir(at("spool/parked")), 0);
-	assert_int_equal(symlink(at("elsewhere"), at("spool/parked")), 0);
-	assert_int_equal(ao_spool_open(at("spool"), &sp), AO_ERR_PERM);
-	assert_int_equal(count(at("elsewhere"), ""), 0);
-	/* likewise a .lock that is a FIFO: refused, without blocking */
-	assert_int_equal(unlink(at("spool/parked")), 0);
-	assert_int_equal(unlink(at("spool/.lock")), 0);
-	assert_int_equal(mkfifo(at("spool/.lock"), 0600), 0);
-	guard();
-	assert_int_equal(ao_spool_open(at("spool"), &sp), AO_ERR_PERM);
-	unguard();
-
 	assert_string_equal(ao_queue_name(AO_Q_QUEUE), "queued");
 	assert_string_equal(ao_queue_name(AO_Q_PARKED), "parked");
 	assert_string_equal(ao_queue_name(AO_Q_DONE), "delivered");
 	assert_string_equal(ao_queue_name(AO_Q_COUNT), "?");
+}
+
+/*
+ * An entry of the spool that is not what it must be: the error names it,
+ * says what it is and how to fix it.  A queue directory stops the spool
+ * (every command needs it); .lock stops deliveries only.  Nothing is
+ * followed, waited on or made in its place.
+ */
+static void
+spool_odd_entries(void **state)
+{
+	enum kind { FILE_, DIR_, FIFO_, LINK_ };
+	static const struct {
+		const char *entry;
+		enum kind kind;
+		int open_want, lock_want;
+		const char *says;
+	} cases[] = {
+		{ ".lock", DIR_, AO_OK, AO_ERR_SYSTEM, "/.lock: it is a "
+		    "directory, not a regular file; move it aside" },
+		{ ".lock", FIFO_, AO_OK, AO_ERR_SYSTEM, "/.lock: it is a FIFO, "
+		    "not a regular file" },
+		{ ".lock", LINK_, AO_OK, AO_ERR_SYSTEM, "/.lock: it is a "
+		    "symbolic link, not a regular file" },
+		{ "parked", FILE_, AO_ERR_PERM, 0, "/parked is a regular file, "
+		    "not a directory; move it aside" },
+		{ "parked", FIFO_, AO_ERR_PERM, 0, "/parked is a FIFO, not a "
+		    "directory" },
+		{ "parked", LINK_, AO_ERR_PERM, 0, "/parked is a symbolic link, "
+		    "not a directory" },
+		{ "queue", FILE_, AO_ERR_PERM, 0, "/queue is a regular file" },
+		{ "done", DIR_, AO_OK, AO_OK, NULL },
+	};
+	char entry[64], log[2048], text[64];
+	struct ao_spool sp;
+	size_t i;
+	int r;
+
+	(void)state;
+	put_file(at("target"), "keep\n");
+	assert_int_equal(mkdir(at("target.d"), 0700), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		open_spool(&sp);
+		ao_spool_close(&sp);
+		snprintf(entry, sizeof(entry), "spool/%s", cases[i].entry);
+		(void)rmdir(at(entry));
+		(void)unlink(at(entry));
+		switch (cases[i].kind) {
+		case FILE_: put_file(at(entry), "x\n"); break;
+		case DIR_: assert_int_equal(mkdir(at(entry), 0700), 0); break;
+		case FIFO_: assert_int_equal(mkfifo(at(entry), 0600), 0); break;
+		case LINK_:
+			assert_int_equal(symlink(at(cases[i].entry[0] == '.' ?
+			    "target" : "target.d"), at(entry)), 0);
+			break;
+		}
+		guard();
+		capture_begin();
+		r = ao_spool_open(at("spool"), &sp);
+		if (r == AO_OK && cases[i].open_want == AO_OK) {
+			int l = ao_spool_lock(&sp, 0);
+
+			if (l != cases[i].lock_want)
+				fail_msg("case %zu: lock %d, want %d", i, l,
+				    cases[i].lock_want);
+		}
+		capture_end(log, sizeof(log));
+		unguard();
+		if (r != cases[i].open_want)
+			fail_msg("case %zu: open %d, want %d", i, r,
+			    cases[i].open_want);
+		if (cases[i].says != NULL && strstr(log, cases[i].says) == NULL)
+			fail_msg("case %zu: logged \"%s\"", i, log);
+		if (cases[i].says == NULL && log[0] != '\0')
+			fail_msg("case %zu: logged \"%s\"", i, log);
+		if (r == AO_OK)
+			ao_spool_close(&sp);
+		/* what a link pointed at is untouched */
+		assert_int_equal(count(at("target.d"), ""), 0);
+		assert_true(get_file(at("target"), text, sizeof(text)));
+		assert_string_equal(text, "keep\n");
+		(void)rmdir(at(entry));
+		(void)unlink(at(entry));
+	}
 }
 
 static void
@@ -540,6 +645,7 @@ move(void **state)
 	assert_int_equal(count(at("spool/queue"), ""), 0);
 	assert_int_equal(count(at("spool/done"), ""), 1);
 	assert_int_equal(count(at("spool/parked"), ""), 0);
+
 	ao_event_free(&ev);
 	ao_spool_close(&sp);
 }
@@ -609,24 +715,46 @@ prune_done(void **state)
 	ao_spool_close(&sp);
 }
 
-/* What the service user (or a crash) may leave in queue/: read, and
- * made durable where it is (a regular file only, never waited on). */
+/*
+ * What the service user (or a crash) may leave in queue/: each says what
+ * it is.  Damaged (AO_ERR_DATA) needs a person; "cannot read now"
+ * (AO_ERR_SYSTEM) is not damaged.  And made durable where it is (a
+ * regular file only, never waited on).
+ */
 static void
 get_hostile(void **state)
 {
-	static const struct { const char *name; int want, sync; } cases[] = {
-		{ "bad.json", AO_ERR_DATA, AO_OK },      /* not JSON */
-		{ "cut.json", AO_ERR_DATA, AO_OK },      /* half a record */
-		{ "wrong.json", AO_ERR_DATA, AO_OK },    /* an unknown event */
-		{ "fifo.json", AO_ERR_DATA, AO_ERR_DATA }, /* never waited on */
-		{ "link.json", AO_ERR_DATA, AO_ERR_DATA }, /* never followed */
-		{ "dir.json", AO_ERR_DATA, AO_ERR_DATA },
-		{ "missing.json", AO_ERR_NOTFOUND, AO_ERR_NOTFOUND },
+	static const struct {
+		const char *name;
+		int want;
+		const char *why;
+		int sync;
+	} cases[] = {
+		{ "bad.json", AO_ERR_DATA, "not a JSON object", AO_OK },
+		{ "cut.json", AO_ERR_DATA, "not a JSON object", AO_OK },
+		{ "wrong.json", AO_ERR_DATA, "a malformed record", AO_OK },
+		{ "newer.json", AO_ERR_DATA, "a record of version 2, written "
+		    "by a newer pam_accessowl: upgrade this host", AO_OK },
+		{ "older.json", AO_ERR_DATA, "a record of version 0, which no "
+		    "version writes", AO_OK },
+		{ "big.json", AO_ERR_DATA, "larger than 4194304 bytes", AO_OK },
+		{ "fifo.json", AO_ERR_DATA, "it is a FIFO, not a regular file",
+		    AO_ERR_DATA },
+		{ "link.json", AO_ERR_DATA, "it is a symbolic link, not a "
+		    "regular file", AO_ERR_DATA },
+		{ "dir.json", AO_ERR_DATA, "it is a directory, not a regular "
+		    "file", AO_ERR_DATA },
+		{ "unreadable.json", AO_ERR_DATA, "the service user may not "
+		    "read it (owner uid ", AO_ERR_SYSTEM },
+		{ "missing.json", AO_ERR_NOTFOUND, "gone", AO_ERR_NOTFOUND },
 	};
 	struct ao_event_rec ev, got;
 	struct ao_spool sp;
-	char good[160], text[4096];
-	size_t i;
+	char good[160], text[4096], *big, *v;
+	struct rlimit rl, low;
+	int fds[256];
+	size_t i, nfd = 0;
+	int r, fd;
 
 	(void)state;
 	open_spool(&sp);
@@ -640,23 +768,37 @@ get_hostile(void **state)
 
 	assert_true(get_file(at(good), text, sizeof(text)));
 	put_file(at("spool/queue/bad.json"), "{not json");
+	put_file(at("spool/queue/unreadable.json"), text);
+	assert_int_equal(chmod(at("spool/queue/unreadable.json"), 0), 0);
+	assert_non_null(v = strstr(text, "\"version\": 1"));
+	v[11] = '2';
+	put_file(at("spool/queue/newer.json"), text);
+	v[11] = '0';
+	put_file(at("spool/queue/older.json"), text);
+	v[11] = '1';
 	text[strlen(text) / 2] = '\0';
 	put_file(at("spool/queue/cut.json"), text);
 	assert_true(get_file(at(good), text, sizeof(text)));
 	assert_non_null(strstr(text, "\"locked\""));
 	memcpy(strstr(text, "\"locked\""), "\"lockex\"", 8);
 	put_file(at("spool/queue/wrong.json"), text);
+	assert_non_null(big = malloc(5u << 20));
+	memset(big, ' ', 5u << 20);
+	big[(5u << 20) - 1] = '\0';
+	put_file(at("spool/queue/big.json"), big);
+	free(big);
 	assert_int_equal(mkfifo(at("spool/queue/fifo.json"), 0600), 0);
 	assert_int_equal(symlink(at(good), at("spool/queue/link.json")), 0);
 	assert_int_equal(mkdir(at("spool/queue/dir.json"), 0700), 0);
 
 	guard();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = ao_spool_get(&sp, AO_Q_QUEUE, cases[i].name, &got);
-
+		r = ao_spool_get(&sp, AO_Q_QUEUE, cases[i].name, &got);
 		if (r != cases[i].want)
 			fail_msg("%s: got %d, want %d", cases[i].name, r,
 			    cases[i].want);
+		if (strstr(sp.why, cases[i].why) == NULL)
+			fail_msg("%s: \"%s\"", cases[i].name, sp.why);
 		/* ev is initialised whatever the outcome: freed here */
 		assert_non_null(got.user);
 		ao_event_free(&got);
@@ -667,6 +809,26 @@ get_hostile(void **state)
 	}
 	assert_int_equal(ao_spool_sync(&sp, AO_Q_DONE, good + 11), AO_OK);
 	unguard();
+
+	/* out of descriptors (EMFILE): a healthy file cannot be read now;
+	 * that is not damage */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (nfd < sizeof(fds) / sizeof(fds[0]) &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[nfd++] = fd;
+	r = ao_spool_get(&sp, AO_Q_DONE, good + 11, &got);
+	while (nfd > 0)
+		close(fds[--nfd]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ao_event_free(&got);
+	assert_int_equal(r, AO_ERR_SYSTEM);
+	assert_string_equal(sp.why, strerror(EMFILE));
+	assert_int_equal(ao_spool_get(&sp, AO_Q_DONE, good + 11, &got), AO_OK);
+	assert_string_equal(sp.why, "");
+	ao_event_free(&got);
 	ao_spool_close(&sp);
 }
 
@@ -1053,6 +1215,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(dir_prepare_table),
 		T(spool_open_layout),
+		T(spool_odd_entries),
 		T(put_list_get),
 		T(move),
 		T(prune_done),

@@ -50,20 +50,20 @@ cmp_entry(const void *a, const void *b)
 	return x->ev.created < y->ev.created ? -1 : x->ev.created > y->ev.created;
 }
 
-/* By id, and for one id the later queue (done, then parked) first. */
+/* By id, and for one id the copy that is the event (ao_queue_rank()) first. */
 static int
 cmp_id(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 	int c = strcmp(x->ev.id, y->ev.id);
 
-	return c != 0 ? c : (int)y->q - (int)x->q;
+	return c != 0 ? c : ao_queue_rank(y->q) - ao_queue_rank(x->q);
 }
 
 /*
- * An event being moved is, for a moment, in two queues: the new copy is
- * written before the old one is removed (spool.h).  List it once, from
- * the later queue.  Returns the new count.
+ * An interrupted move of an older version left an event in two queues
+ * (spool.h): list it once, as the copy the deliverer acts on.  Returns the
+ * new count.
  */
 static size_t
 once_each(struct entry *e, size_t n)

@@ -458,6 +458,12 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
 		enum ao_outcome out;
 
 		/* one odd file never stops the others */
+		if ((r = ao_spool_settle_copies(sp, AO_Q_QUEUE,
+		    names[i])) != AO_OK) {
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r;
+			continue;
+		}
 		if ((r = ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev)) != AO_OK) {
 			ao_spool_report(sp, AO_Q_QUEUE, names[i], r);
 			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
@@ -569,6 +575,9 @@ each_parked(struct ao_session *run, struct ao_spool *sp, const char *from,
 		struct ao_event_rec ev;
 		int g;
 
+		/* never a re-key (nor a drop) of an event found elsewhere */
+		if (ao_spool_settle_copies(sp, AO_Q_PARKED, names[i]) != AO_OK)
+			continue;
 		if ((g = ao_spool_get(sp, AO_Q_PARKED, names[i], &ev)) != AO_OK)
 			ao_spool_report(sp, AO_Q_PARKED, names[i], g);
 		else if (!reported_by(&ev, from))

@@ -110,6 +110,12 @@ ao_forward_pass(struct ao_session *run, struct ao_spool *sp, bool all,
 		struct ao_event_rec *ev = &b->ev[b->n];
 
 		/* one odd file never stops the others */
+		if ((r = ao_spool_settle_copies(sp, AO_Q_QUEUE,
+		    names[i])) != AO_OK) {
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r;
+			continue;
+		}
 		if ((r = ao_spool_get(sp, AO_Q_QUEUE, names[i], ev)) != AO_OK) {
 			ao_spool_report(sp, AO_Q_QUEUE, names[i], r);
 			if (r != AO_ERR_NOTFOUND && worst == AO_OK)

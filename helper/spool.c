@@ -36,6 +36,15 @@ ao_queue_dir(enum ao_queue q)
 	return q < AO_Q_COUNT ? qdir[q] : "?";
 }
 
+int
+ao_queue_rank(enum ao_queue q)
+{
+	static const int rank[AO_Q_COUNT] = { [AO_Q_PARKED] = 0,
+	    [AO_Q_QUEUE] = 1, [AO_Q_DONE] = 2 };
+
+	return q < AO_Q_COUNT ? rank[q] : -1;
+}
+
 /* "a FIFO", ...: what a file that should be something else is. */
 static const char *
 kind_of(mode_t m)
@@ -546,13 +555,61 @@ ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
 	char name[128];
 	int r;
 
-	/* write the final state where it goes, then drop the old copy */
-	if ((r = ao_spool_put(sp, to, ev)) != AO_OK)
+	/* the final content where it is, then one rename (spool.h) */
+	if ((r = ao_spool_put(sp, from, ev)) != AO_OK)
 		return r;
 	ao_event_filename(ev, name, sizeof(name));
-	if (unlinkat(sp->fd[from], name, 0) != 0 && errno != ENOENT)
+	if (renameat(sp->fd[from], name, sp->fd[to], name) != 0 ||
+	    fsync(sp->fd[to]) != 0 || fsync(sp->fd[from]) != 0) {
+		ao_err("cannot move event %s from %s/ to %s/ in %s: %s", ev->id,
+		    qdir[from], qdir[to], spool_path(sp), strerror(errno));
 		return AO_ERR_SYSTEM;
-	return fsync(sp->fd[from]) == 0 ? AO_OK : AO_ERR_SYSTEM;
+	}
+	return AO_OK;
+}
+
+int
+ao_spool_settle_copies(struct ao_spool *sp, enum ao_queue q, const char *name)
+{
+	struct ao_event_rec other;
+	struct stat st;
+	int k, r;
+
+	for (k = 0; k < AO_Q_COUNT; k++) {
+		if (ao_queue_rank(k) <= ao_queue_rank(q))
+			continue;
+		if (fstatat(sp->fd[k], name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;
+			snprintf(sp->why, sizeof(sp->why), "%s",
+			    strerror(errno));
+			r = AO_ERR_SYSTEM;
+		} else {
+			r = ao_spool_get(sp, k, name, &other);
+			ao_event_free(&other);
+			if (r == AO_ERR_NOTFOUND)
+				continue;
+		}
+		if (r != AO_OK) {
+			ao_warn("spool file %s/%s/%s is also in %s/, which "
+			    "cannot be read (%s): neither is acted on until "
+			    "that is settled", spool_path(sp), qdir[q], name,
+			    qdir[k], sp->why);
+			return AO_ERR_TEMP;
+		}
+		if (unlinkat(sp->fd[q], name, 0) != 0 && errno != ENOENT) {
+			ao_err("cannot remove %s/%s/%s, a leftover copy of an "
+			    "event in %s/: %s", spool_path(sp), qdir[q], name,
+			    qdir[k], strerror(errno));
+			return AO_ERR_TEMP;
+		}
+		(void)fsync(sp->fd[q]);
+		ao_warn("spool file %s/%s/%s was a leftover copy of the event "
+		    "in %s/ (a move interrupted in an older version): removed",
+		    spool_path(sp), qdir[q], name, qdir[k]);
+		return AO_ERR_NOTFOUND;
+	}
+	return AO_OK;
 }
 
 int

@@ -18,6 +18,13 @@
  * planted in the directory is followed.  Reads take regular files only and
  * never block (O_NONBLOCK: a planted FIFO is refused, not waited on).
  *
+ * A move between queues is one rename: the final content is first written
+ * under the same name where the event is, then renamed into the other
+ * queue, so an event is in one queue at every moment and a crash leaves it
+ * where it was (with its final content) or where it went.  Older versions
+ * wrote the new copy before removing the old one; for such leftovers see
+ * ao_spool_settle_copies().
+ *
  * Trust: these directories belong to the service user, which talks to the
  * network and may be compromised.  Everything here runs after the privilege
  * drop; opening the spool or a record as root is refused.
@@ -57,6 +64,15 @@ struct ao_spool_damaged {
 const char *ao_queue_name(enum ao_queue q);
 /* "queue", "parked", "done": the directory */
 const char *ao_queue_dir(enum ao_queue q);
+
+/*
+ * Which copy of an event in two queues is the event: the one of the higher
+ * rank.  done/ wins over the others; queue/ wins over parked/, since a
+ * parked event reaches queue/ only through a re-key (`deliver
+ * --retry-parked`), so the queue copy is the newer one and may have been
+ * sent, while one parked from queue/ holds the same states and keys.
+ */
+int ao_queue_rank(enum ao_queue q);
 
 /*
  * Make dir if missing (mode 0700; as root, owned by uid/gid), or check it:
@@ -121,7 +137,8 @@ int ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 void ao_spool_report(const struct ao_spool *sp, enum ao_queue q,
     const char *name, int r);
 
-/* Move an event with its final content ev from one queue to another. */
+/* Move an event with its final content ev from one queue to another: see
+ * the top of the file.  Logged when it fails. */
 int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
     const struct ao_event_rec *ev);
 
@@ -133,6 +150,17 @@ int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
  * synced (errno says why).
  */
 int ao_spool_sync(struct ao_spool *sp, enum ao_queue q, const char *name);
+
+/*
+ * Before acting on q/name, as the deliverer (under its lock): is it the
+ * event, or a leftover copy (see ao_queue_rank())?  AO_OK: no copy of
+ * higher rank exists, act on it.  AO_ERR_NOTFOUND: a readable copy of
+ * higher rank exists; q/name was removed as a leftover (logged).
+ * AO_ERR_TEMP: a copy of higher rank exists but cannot be read (damaged,
+ * or not now); in doubt q/name is left alone and not acted on (logged).
+ */
+int ao_spool_settle_copies(struct ao_spool *sp, enum ao_queue q,
+    const char *name);
 
 /*
  * Forget delivered events: remove from done/ each event that happened

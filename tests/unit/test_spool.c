@@ -646,6 +646,92 @@ move(void **state)
 	assert_int_equal(count(at("spool/done"), ""), 1);
 	assert_int_equal(count(at("spool/parked"), ""), 0);
 
+	/* one rename: never in two queues, no temporary file left; a stale
+	 * copy where it goes is replaced */
+	ev.attempts = 4;
+	assert_int_equal(ao_spool_put(&sp, AO_Q_PARKED, &ev), AO_OK);
+	ev.attempts = 5;
+	assert_int_equal(ao_spool_move(&sp, AO_Q_DONE, AO_Q_PARKED, &ev),
+	    AO_OK);
+	assert_int_equal(count(at("spool/done"), ""), 0);
+	assert_int_equal(count(at("spool/parked"), ""), 1);
+	assert_int_equal(ao_spool_list(&sp, AO_Q_PARKED, &names, &n), AO_OK);
+	assert_int_equal(ao_spool_get(&sp, AO_Q_PARKED, names[0], &got), AO_OK);
+	assert_int_equal(got.attempts, 5);
+	ao_event_free(&got);
+	ao_names_free(names, n);
+	ao_event_free(&ev);
+	ao_spool_close(&sp);
+}
+
+/*
+ * An event in two queues (an older version's interrupted move): the copy
+ * of the higher rank is the event (done/, then queue/, then parked/); a
+ * lower one is removed only when the higher one can be read.
+ */
+static void
+settle_copies(void **state)
+{
+	enum { Q = 1 << AO_Q_QUEUE, P = 1 << AO_Q_PARKED, D = 1 << AO_Q_DONE };
+	static const struct {
+		unsigned in;            /* the queues holding a copy */
+		unsigned damaged;       /* ...of which these are damaged */
+		enum ao_queue q;        /* the one asked about */
+		int want;
+		unsigned left;          /* the copies left */
+	} cases[] = {
+		{ Q, 0, AO_Q_QUEUE, AO_OK, Q },
+		{ P, 0, AO_Q_PARKED, AO_OK, P },
+		{ D, 0, AO_Q_DONE, AO_OK, D },
+		{ Q | D, 0, AO_Q_QUEUE, AO_ERR_NOTFOUND, D },
+		{ Q | D, 0, AO_Q_DONE, AO_OK, Q | D },
+		{ P | Q, 0, AO_Q_PARKED, AO_ERR_NOTFOUND, Q },  /* re-keyed */
+		{ P | Q, 0, AO_Q_QUEUE, AO_OK, P | Q },
+		{ P | D, 0, AO_Q_PARKED, AO_ERR_NOTFOUND, D },
+		{ P | Q | D, 0, AO_Q_PARKED, AO_ERR_NOTFOUND, Q | D },
+		/* in doubt nothing is removed, nor acted on */
+		{ Q | D, D, AO_Q_QUEUE, AO_ERR_TEMP, Q | D },
+		{ P | Q, Q, AO_Q_PARKED, AO_ERR_TEMP, P | Q },
+		/* a damaged lower copy is the higher one's leftover all the same */
+		{ Q | D, Q, AO_Q_QUEUE, AO_ERR_NOTFOUND, D },
+	};
+	struct ao_event_rec ev;
+	struct ao_spool sp;
+	char name[128], path[192];
+	size_t i;
+	int q, r;
+
+	(void)state;
+	open_spool(&sp);
+	mkev(&ev, ID_A, 1700000000, "alice");
+	ao_event_filename(&ev, name, sizeof(name));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (q = 0; q < AO_Q_COUNT; q++) {
+			if (!(cases[i].in & (1u << q)))
+				continue;
+			snprintf(path, sizeof(path), "spool/%s/%s",
+			    ao_queue_dir(q), name);
+			if (cases[i].damaged & (1u << q))
+				put_file(at(path), "{ damaged");
+			else
+				assert_int_equal(ao_spool_put(&sp, q, &ev),
+				    AO_OK);
+		}
+		r = ao_spool_settle_copies(&sp, cases[i].q, name);
+		if (r != cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, r,
+			    cases[i].want);
+		for (q = 0; q < AO_Q_COUNT; q++) {
+			snprintf(path, sizeof(path), "spool/%s/%s",
+			    ao_queue_dir(q), name);
+			if (exists(at(path)) != !!(cases[i].left & (1u << q)))
+				fail_msg("case %zu: %s %s", i, path,
+				    exists(at(path)) ? "left" : "removed");
+			(void)unlink(at(path));
+		}
+	}
+	assert_true(ao_queue_rank(AO_Q_DONE) > ao_queue_rank(AO_Q_QUEUE));
+	assert_true(ao_queue_rank(AO_Q_QUEUE) > ao_queue_rank(AO_Q_PARKED));
 	ao_event_free(&ev);
 	ao_spool_close(&sp);
 }
@@ -1218,6 +1304,7 @@ main(void)
 		T(spool_odd_entries),
 		T(put_list_get),
 		T(move),
+		T(settle_copies),
 		T(prune_done),
 		T(get_hostile),
 		T(lock),

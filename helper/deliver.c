@@ -692,13 +692,23 @@ still_followed(const char *id, void *ctx)
 }
 
 /* Delivered events older than paths.keep_delivered_days leave done/;
- * those with revocations still followed stay.  Never fails a run. */
+ * those with revocations still followed stay; so do the temporary files
+ * of writes a crash interrupted.  Never fails a run. */
 static void
 forget_delivered(struct ao_session *run, struct ao_spool *sp)
 {
 	long days = run->cfg.keep_delivered_days;
 	size_t n = 0;
 
+	if (ao_spool_clean_tmp(sp, run->cfg.state_dir, (long long)time(NULL),
+	    &n) != AO_OK)
+		ao_warn("could not look for temporary files left by "
+		    "interrupted writes everywhere in %s and %s",
+		    run->cfg.spool_dir, run->cfg.state_dir);
+	if (n > 0)
+		ao_log(LOG_NOTICE, "removed %zu temporary files left by "
+		    "interrupted writes (older than %lld minutes)", n,
+		    AO_TMP_STALE / 60);
 	if (days <= 0)
 		return;
 	if (ao_spool_prune_done(sp, (long long)time(NULL) - days * 86400LL,

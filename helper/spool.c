@@ -341,19 +341,26 @@ ao_spool_unlock(struct ao_spool *sp)
 		(void)flock(sp->lockfd, LOCK_UN);
 }
 
-/* A new temporary file in dirfd.  The fd, or -1 with errno. */
+/* A new temporary file in dirfd, held (flock) until it is closed: see
+ * ao_spool_clean_tmp().  The fd, or -1 with errno. */
 static int
 tmp_create(int dirfd, char *tmp, size_t n)
 {
 	char rnd[17];
+	int fd;
 
 	if (ao_random_hex(rnd, 8) != AO_OK) {
 		errno = EIO;
 		return -1;
 	}
 	snprintf(tmp, n, ".tmp-%s", rnd);
-	return openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
+	/* a fresh name nobody else has: this cannot fail but by a cleaner
+	 * that thinks it stale, whose removal then fails the rename */
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX | LOCK_NB);
+	return fd;
 }
 
 int
@@ -376,6 +383,8 @@ ao_durable_write(int dirfd, const char *name, const char *data, size_t len)
 		}
 		off += (size_t)n;
 	}
+	/* renamed while still held: the lock is what tells a live writer's
+	 * file from a leftover */
 	if (fsync(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0 ||
 	    fsync(dirfd) != 0) {
 		e = errno;
@@ -977,6 +986,7 @@ ao_state_commit(struct ao_state_out *o, const char *name)
 
 	if (o->f == NULL)
 		return AO_ERR_SYSTEM;
+	/* renamed while the temporary file is still held (tmp_create()) */
 	errno = o->err != 0 ? o->err : EIO; /* a write's, or ferror()'s */
 	bad = o->err != 0 || fflush(o->f) != 0 || ferror(o->f) ||
 	    fsync(fileno(o->f)) != 0;
@@ -1045,5 +1055,96 @@ ao_state_remove(const char *state_dir, const char *name)
 	else if (fsync(dfd) != 0)
 		r = AO_ERR_SYSTEM;
 	close(dfd);
+	return r;
+}
+
+static bool
+is_tmp(const char *name)
+{
+	return strncmp(name, ".tmp-", 5) == 0;
+}
+
+static bool
+is_plain(const char *name)
+{
+	return name[0] != '.';
+}
+
+/*
+ * dfd/name, if it is a temporary file a crashed writer left: ".tmp-*",
+ * regular, last written before now - AO_TMP_STALE, and held by no writer
+ * (tmp_create()).  Removed: 1; not: 0.
+ */
+static int
+clean_one(int dfd, const char *name, long long now)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (!is_tmp(name) ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || (long long)st.st_mtime > now - AO_TMP_STALE)
+		return 0;
+	if ((fd = open_regular(dfd, name)) < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dfd, name, 0) == 0)
+		r = 1;
+	close(fd);
+	return r;
+}
+
+/* clean_one() in directory dfd. */
+static int
+clean_dir(int dfd, long long now, size_t *removed)
+{
+	char **names = NULL;
+	size_t n = 0, i, k = 0;
+	int fd, r;
+
+	if ((fd = dup(dfd)) < 0)
+		return AO_ERR_SYSTEM;
+	if ((r = list_dir(fd, is_tmp, &names, &n)) != AO_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		if (clean_one(dfd, names[i], now)) {
+			ao_debug("removed %s, left by an interrupted write",
+			    names[i]);
+			k++;
+		}
+	ao_names_free(names, n);
+	*removed += k;
+	return k > 0 && fsync(dfd) != 0 ? AO_ERR_SYSTEM : AO_OK;
+}
+
+int
+ao_spool_clean_tmp(struct ao_spool *sp, const char *state_dir, long long now,
+    size_t *removed)
+{
+	char **subs = NULL;
+	size_t n = 0, i;
+	int q, sfd = -1, fd, r = AO_OK;
+
+	*removed = 0;
+	if (clean_dir(sp->rootfd, now, removed) != AO_OK)
+		r = AO_ERR_SYSTEM;
+	for (q = 0; q < AO_Q_COUNT; q++)
+		if (clean_dir(sp->fd[q], now, removed) != AO_OK)
+			r = AO_ERR_SYSTEM;
+	/* the state directory and its record directories */
+	if ((sfd = state_dir_open(state_dir)) < 0 ||
+	    clean_dir(sfd, now, removed) != AO_OK ||
+	    (fd = dup(sfd)) < 0 || list_dir(fd, is_plain, &subs, &n) != AO_OK)
+		r = AO_ERR_SYSTEM;
+	for (i = 0; i < n; i++) {
+		fd = openat(sfd, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd >= 0 && clean_dir(fd, now, removed) != AO_OK)
+			r = AO_ERR_SYSTEM;
+		if (fd >= 0)
+			close(fd);
+	}
+	ao_names_free(subs, n);
+	if (sfd >= 0)
+		close(sfd);
 	return r;
 }

@@ -15,8 +15,11 @@
  * Every write is temp file (O_EXCL|O_NOFOLLOW) + fsync + rename + fsync of
  * the directory, relative to a directory fd opened with O_NOFOLLOW, so a
  * crash leaves the old or the new file, never a torn one, and no symlink
- * planted in the directory is followed.  Reads take regular files only and
- * never block (O_NONBLOCK: a planted FIFO is refused, not waited on).
+ * planted in the directory is followed.  The writer holds an flock on its
+ * temporary file ".tmp-<random>" from creation to rename: the deliverer
+ * removes what crashed writers left (ao_spool_clean_tmp), never a live
+ * one's.  Reads take regular files only and never block (O_NONBLOCK: a
+ * planted FIFO is refused, not waited on).
  *
  * A move between queues is one rename: the final content is first written
  * under the same name where the event is, then renamed into the other
@@ -180,6 +183,22 @@ void ao_names_free(char **names, size_t n);
  * errno saying what failed (never overwritten by the clean-up). */
 int ao_durable_write(int dirfd, const char *name, const char *data,
     size_t len);
+
+/*
+ * Temporary files (".tmp-*", regular) left by interrupted writes are
+ * removed once older than this (by their mtime) and held by no writer (a
+ * writer holds an flock on its temporary file until it renames it).
+ */
+#define AO_TMP_STALE (60LL * 60)
+
+/*
+ * Remove those in the spool, its queues, state_dir and state_dir's
+ * subdirectories, as of now (unix time): the deliverer does, under its
+ * lock.  *removed: how many.  AO_OK, or AO_ERR_SYSTEM when a directory
+ * could not be looked at (the rest are cleaned all the same).
+ */
+int ao_spool_clean_tmp(struct ao_spool *sp, const char *state_dir,
+    long long now, size_t *removed);
 
 /*
  * Small records in <state_dir>/<sub>/<user>: read the first line into out

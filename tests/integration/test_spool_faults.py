@@ -1,6 +1,7 @@
 """The spool under faults: each error names what really failed and on which
 entry; one odd entry never stops the others; damaged files are counted;
-"cannot read now" is not "damaged".
+"cannot read now" is not "damaged"; leftovers of crashes are removed,
+never a live writer's.
 
 Faults are real: strace's -e inject= on the helper's own system calls,
 and entries planted in the spool."""
@@ -8,6 +9,7 @@ import glob
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -17,7 +19,7 @@ from test_queue import status
 from worlds import filed_for, people
 
 
-def strace(e, inject, paths, *args):
+def strace(e, inject, paths, *args, popen=False):
     """The helper under strace: each of inject ("openat:error=EMFILE", ...)
     on the system calls of paths (-P: on those files, or relative to those
     directories).  Not the deliverer an enqueue starts: it is not
@@ -30,6 +32,9 @@ def strace(e, inject, paths, *args):
         cmd += ["-P", str(p)]
     cmd += [HELPER, "-c", str(e.config_path)] + list(args)
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # no LSan in ptrace
+    if popen:
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=env)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
                           env=env)
 
@@ -206,3 +211,51 @@ def test_an_fsync_error_is_reported_as_what_it_is(fake, env):
     assert p.returncode != 0
     assert "to the spool (queue): Input/output error" in p.stderr, p.stderr
     assert "No such file or directory" not in p.stderr
+
+
+def tmp_files(e):
+    return [x for d in ("queue", "parked", "done")
+            for x in (e.spool / d).glob(".tmp-*")]
+
+
+def age(path, seconds):
+    t = time.time() - seconds
+    os.utime(path, (t, t), follow_symlinks=False)
+
+
+def test_a_crashed_writers_temporary_file_is_removed(fake, env):
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    assert e.run("deliver").returncode == 0       # makes the spool
+    # killed before it renames its temporary file into place
+    strace(e, ["renameat:signal=KILL"], [e.spool / "queue"], "enqueue",
+           "--user", "gone", "--event", "deleted")
+    [tmp] = tmp_files(e)
+    assert e.run("deliver").returncode == 0
+    assert tmp.exists()                           # it may be a live one's
+    age(tmp, 2 * 3600)
+    p = e.run("deliver", "--now")
+    assert p.returncode == 0, p.stderr
+    assert not tmp.exists()
+    assert tmp_files(e) == []
+
+
+def test_a_live_writers_temporary_file_is_never_removed(fake, env):
+    """A writer stalled for seconds before its rename (a slow disk, a
+    stopped process), its temporary file older than the cleaner's age (a
+    clock step): the writer's lock keeps it, and the write completes."""
+    f = fake(people("gone"))
+    e = env(f, identity='email_domain = "example.com";')
+    assert e.run("deliver").returncode == 0       # makes the spool
+    w = strace(e, ["renameat:delay_enter=4000000"], [e.spool / "queue"],
+               "enqueue", "--user", "gone", "--event", "deleted", popen=True)
+    deadline = time.monotonic() + 30
+    while not tmp_files(e) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [tmp] = tmp_files(e)
+    age(tmp, 2 * 3600)
+    p = e.run("deliver", "--now")
+    assert p.returncode == 0, p.stderr
+    out, err = w.communicate(timeout=60)
+    assert w.returncode == 0, err
+    assert [x["user"] for x in status(e)] == ["gone"]

@@ -18,6 +18,7 @@
 #include <ftw.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -174,6 +175,14 @@ capture_end(char *out, size_t n)
 	assert_int_equal(unlink(at("stderr")), 0);
 }
 
+/* Set path's mtime (and atime) to unix time t. */
+static void
+set_mtime(const char *path, long long t)
+{
+	struct timespec ts[2] = { { (time_t)t, 0 }, { (time_t)t, 0 } };
+
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
 
 static long long
 now_ms(void)
@@ -1017,6 +1026,93 @@ durable_write(void **state)
 	close(dfd);
 }
 
+/*
+ * What interrupted writes left: ".tmp-*" regular files older than
+ * AO_TMP_STALE that no writer holds, in the spool, its queues, the state
+ * directory and its subdirectories.  Nothing else.
+ */
+static void
+clean_tmp(void **state)
+{
+	static const struct {
+		const char *path;
+		enum { REG, HELD, FRESH, FIFO_, DIR_, LINK_ } what;
+		bool removed;
+	} cases[] = {
+		{ "spool/queue/.tmp-0000000000000001", REG, true },
+		{ "spool/parked/.tmp-0000000000000002", REG, true },
+		{ "spool/done/.tmp-0000000000000003", REG, true },
+		{ "spool/.tmp-0000000000000004", REG, true },
+		{ "state/.tmp-0000000000000005", REG, true },
+		{ "state/follow/.tmp-0000000000000006", REG, true },
+		{ "spool/queue/.tmp-0000000000000007", HELD, false },  /* live */
+		{ "spool/queue/.tmp-0000000000000008", FRESH, false },
+		{ "spool/queue/.tmp-0000000000000009", FIFO_, false },
+		{ "spool/queue/.tmp-000000000000000a", DIR_, false },
+		{ "spool/queue/.tmp-000000000000000b", LINK_, false },
+		{ "spool/queue/1700000000-old.json", REG, false },
+		{ "state/follow/0123456789abcdef0123456789abcdef", REG, false },
+		{ "state/follow/deeper/.tmp-000000000000000c", REG, false },
+	};
+	long long now = (long long)time(NULL);
+	struct ao_spool sp;
+	char text[64];
+	size_t i, removed = 99;
+	int held = -1;
+
+	(void)state;
+	open_spool(&sp);
+	assert_int_equal(mkdir(at("state"), 0700), 0);
+	assert_int_equal(mkdir(at("state/follow"), 0700), 0);
+	assert_int_equal(mkdir(at("state/follow/deeper"), 0700), 0);
+	put_file(at("target"), "keep\n");
+	set_mtime(at("target"), now - 2 * AO_TMP_STALE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = at(cases[i].path);
+
+		switch (cases[i].what) {
+		case FIFO_:
+			assert_int_equal(mkfifo(p, 0600), 0);
+			break;
+		case DIR_:
+			assert_int_equal(mkdir(p, 0700), 0);
+			break;
+		case LINK_:
+			assert_int_equal(symlink(at("target"), p), 0);
+			break;
+		default:
+			put_file(p, "half a rec");
+		}
+		if (cases[i].what == HELD)
+			/* what a writer holds from creation to rename */
+			assert_true((held = open(p, O_RDONLY | O_CLOEXEC)) >= 0 &&
+			    flock(held, LOCK_EX | LOCK_NB) == 0);
+		if (cases[i].what != FRESH)
+			set_mtime(p, now - AO_TMP_STALE - 60);
+	}
+	guard();
+	assert_int_equal(ao_spool_clean_tmp(&sp, at("state"), now, &removed),
+	    AO_OK);
+	unguard();
+	assert_int_equal(removed, 6);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (exists(at(cases[i].path)) == cases[i].removed)
+			fail_msg("%s: %s", cases[i].path, cases[i].removed ?
+			    "left" : "removed");
+	assert_true(get_file(at("target"), text, sizeof(text)));
+	assert_string_equal(text, "keep\n");
+	/* once its writer is gone, the held one is a leftover too */
+	close(held);
+	assert_int_equal(ao_spool_clean_tmp(&sp, at("state"), now, &removed),
+	    AO_OK);
+	assert_int_equal(removed, 1);
+	/* ao_durable_write leaves none, and holds the one it writes */
+	assert_int_equal(ao_durable_write(sp.fd[AO_Q_QUEUE], "f", "x", 1),
+	    AO_OK);
+	assert_int_equal(count(at("spool/queue"), ".tmp-"), 4);
+	ao_spool_close(&sp);
+}
+
 static void
 records(void **state)
 {
@@ -1310,6 +1406,7 @@ main(void)
 		T(lock),
 		T(hold),
 		T(durable_write),
+		T(clean_tmp),
 		T(records),
 		T(record_bad_names),
 		T(record_not_regular),

@@ -65,6 +65,24 @@ kind_at(int dfd, const char *name)
 }
 
 /*
+ * A directory was made in pfd (it may be O_PATH): fsync pfd, so that a
+ * crash cannot forget it.  0, or -1 with errno.
+ */
+static int
+sync_parent(int pfd)
+{
+	int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/*
  * Root must never act by name inside a directory the service user can
  * write (it could plant links or FIFOs there, or swap directories).
  */
@@ -101,7 +119,7 @@ make_owned(int pfd, const char *name, uid_t uid, gid_t gid)
 	    unlinkat(pfd, tmp, AT_REMOVEDIR) != 0 || mkdirat(pfd, tmp, 0700) != 0))
 		return -1;
 	fd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, uid, gid) != 0 ||
+	if (fd < 0 || fchown(fd, uid, gid) != 0 || fsync(fd) != 0 ||
 	    renameat2(pfd, tmp, pfd, name, RENAME_NOREPLACE) != 0) {
 		e = errno;
 		if (fd >= 0)
@@ -146,7 +164,15 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 		goto out;
 	}
 	if ((as_root ? make_owned(pfd, slash + 1, uid, gid) :
-	    mkdirat(pfd, slash + 1, 0700)) != 0 && errno != EEXIST) {
+	    mkdirat(pfd, slash + 1, 0700)) == 0) {
+		if (sync_parent(pfd) != 0 && errno != EACCES) {
+			ao_err("made %s, but cannot sync %s: %s", dir, parent,
+			    strerror(errno));
+			r = AO_ERR_SYSTEM;
+			goto out;
+		}
+		/* (a parent this user may not read, it cannot sync either) */
+	} else if (errno != EEXIST) {
 		ao_err("cannot create %s: %s; create it (mode 0700, owned by "
 		    "the service user)", dir, strerror(errno));
 		r = errno == EACCES ? AO_ERR_PERM : AO_ERR_SYSTEM;
@@ -187,18 +213,24 @@ ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 	return ao_dir_prepare(dir, as_root, uid, gid);
 }
 
-/* dfd/name as a directory, made (0700) if missing and create; or -1. */
+/* dfd/name as a directory, made (0700, synced in dfd) if missing and
+ * create; or -1 with errno. */
 static int
 open_sub(int dfd, const char *name, bool create)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 
-	if (fd < 0 && errno == ENOENT && create &&
-	    (mkdirat(dfd, name, 0700) == 0 || errno == EEXIST))
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-	return fd;
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd;
+	if (mkdirat(dfd, name, 0700) == 0) {
+		if (sync_parent(dfd) != 0)
+			return -1;
+	} else if (errno != EEXIST) {
+		return -1;
+	}
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
 }
 
 /* The spool's name for messages. */

@@ -18,8 +18,9 @@
  * planted in the directory is followed.  The writer holds an flock on its
  * temporary file ".tmp-<random>" from creation to rename: the deliverer
  * removes what crashed writers left (ao_spool_clean_tmp), never a live
- * one's.  Reads take regular files only and never block (O_NONBLOCK: a
- * planted FIFO is refused, not waited on).
+ * one's.  A directory made here is fsynced in its parent.  Reads take
+ * regular files only and never block (O_NONBLOCK: a planted FIFO is
+ * refused, not waited on).
  *
  * A move between queues is one rename: the final content is first written
  * under the same name where the event is, then renamed into the other

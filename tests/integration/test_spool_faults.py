@@ -1,13 +1,14 @@
 """The spool under faults: each error names what really failed and on which
 entry; one odd entry never stops the others; damaged files are counted;
 "cannot read now" is not "damaged"; leftovers of crashes are removed,
-never a live writer's.
+never a live writer's; new directories are synced in their parent.
 
 Faults are real: strace's -e inject= on the helper's own system calls,
 and entries planted in the spool."""
 import glob
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -19,13 +20,15 @@ from test_queue import status
 from worlds import filed_for, people
 
 
-def strace(e, inject, paths, *args, popen=False):
+def strace(e, inject, paths, *args, popen=False, trace=None, out=None):
     """The helper under strace: each of inject ("openat:error=EMFILE", ...)
     on the system calls of paths (-P: on those files, or relative to those
     directories).  Not the deliverer an enqueue starts: it is not
     followed."""
     require("strace")
-    cmd = ["strace", "-qq", "-o", "/dev/null"]
+    cmd = ["strace", "-qq", "-o", str(out or "/dev/null")]
+    if trace:
+        cmd += ["-y", "-e", "trace=" + trace]
     for i in inject:
         cmd += ["-e", "inject=" + i]
     for p in paths:
@@ -259,3 +262,37 @@ def test_a_live_writers_temporary_file_is_never_removed(fake, env):
     out, err = w.communicate(timeout=60)
     assert w.returncode == 0, err
     assert [x["user"] for x in status(e)] == ["gone"]
+
+
+SYNCED = re.compile(r"^(?:(\d+)\s+)?(?:mkdirat\((\d+)<([^>]*)>, \"([^\"]+)\""
+                    r"|fsync\(\d+<([^>]*)>\))[^=]*=\s+(-?\d+)")
+
+
+def test_new_directories_are_synced_in_their_parent(fake, env):
+    """The first events on a fresh host make the spool, queue/, parked/,
+    done/ and the state's record directories: each is fsynced in its
+    parent after it is made, so that a crash cannot forget it (and the
+    files in it)."""
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    trace = e.tmp / "trace"
+    p = strace(e, [], [], "revoke", "--user", "alice", trace="mkdirat,fsync",
+               out=trace)
+    assert p.returncode == 0, p.stderr
+    # one line a call: "call(...) = ret" ("PID call..." if it forked)
+    made, synced = [], {}
+    for n, line in enumerate(trace.read_text().splitlines()):
+        m = SYNCED.match(line)
+        if not m or int(m.group(6)) != 0:
+            continue
+        if m.group(3):
+            made.append((n, m.group(1), m.group(3), m.group(4)))
+        else:
+            synced.setdefault((m.group(1), m.group(5)), []).append(n)
+    names = {name for _, _, _, name in made}
+    assert {"queue", "parked", "done", "follow"} <= names, made
+    assert any(name.startswith(".accessowl-new-") for _, _, _, name in made) \
+        or os.geteuid() != 0
+    unsynced = [(parent, name) for n, pid, parent, name in made
+                if not any(k > n for k in synced.get((pid, parent), []))]
+    assert not unsynced, unsynced

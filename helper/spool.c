@@ -504,39 +504,45 @@ ao_spool_put(struct ao_spool *sp, enum ao_queue q,
 
 /*
  * open_regular(dfd, name) failed with errno e: gone (AO_ERR_NOTFOUND), no
- * file we take (AO_ERR_DATA), or not now (AO_ERR_SYSTEM: EMFILE, ENFILE,
- * EIO, ENOMEM...).  sp->why says which.
+ * file we take (AO_ERR_DATA: a symlink, a FIFO, a directory, one we may
+ * not read), or not now (AO_ERR_SYSTEM: EMFILE, ENFILE, EIO, ENOMEM...).
+ * why (when not NULL) says which.
  */
 static int
-unopened(struct ao_spool *sp, int dfd, const char *name, int e)
+open_failed(int dfd, const char *name, int e, char *why, size_t n)
 {
 	struct stat st;
+	bool seen = why != NULL &&
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 
 	switch (e) {
 	case ENOENT:
-		snprintf(sp->why, sizeof(sp->why), "gone");
+		if (why != NULL)
+			snprintf(why, n, "gone");
 		return AO_ERR_NOTFOUND;
 	case EINVAL: /* open_regular: not a regular file */
 	case ELOOP:  /* a symlink (O_NOFOLLOW) */
+	case ENOTDIR: /* a record directory that is none */
 	case ENXIO:  /* a socket */
 	case ENODEV:
-		snprintf(sp->why, sizeof(sp->why), "it is %s, not a regular "
-		    "file", kind_at(dfd, name));
+		if (why != NULL)
+			snprintf(why, n, "it is %s, not a regular file", seen ?
+			    kind_of(st.st_mode) : "not a regular file");
 		return AO_ERR_DATA;
 	case EACCES:
 	case EPERM:
-		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			snprintf(sp->why, sizeof(sp->why), "the service user "
-			    "may not read it (owner uid %lu, mode %04o): give "
-			    "it back to the service user, mode 0600",
-			    (unsigned long)st.st_uid,
+		if (seen)
+			snprintf(why, n, "the service user may not read it "
+			    "(owner uid %lu, mode %04o): give it back to the "
+			    "service user, mode 0600", (unsigned long)st.st_uid,
 			    (unsigned)(st.st_mode & 07777));
-		else
-			snprintf(sp->why, sizeof(sp->why), "the service user "
-			    "may not read it: %s", strerror(e));
+		else if (why != NULL)
+			snprintf(why, n, "the service user may not read it: %s",
+			    strerror(e));
 		return AO_ERR_DATA;
 	default:
-		snprintf(sp->why, sizeof(sp->why), "%s", strerror(e));
+		if (why != NULL)
+			snprintf(why, n, "%s", strerror(e));
 		return AO_ERR_SYSTEM;
 	}
 }
@@ -556,7 +562,8 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 		return r;
 	}
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
-		return unopened(sp, sp->fd[q], name, errno);
+		return open_failed(sp->fd[q], name, errno, sp->why,
+		    sizeof(sp->why));
 	r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len);
 	if (r == AO_ERR_SYSTEM)
 		snprintf(sp->why, sizeof(sp->why), "%s", strerror(errno));
@@ -659,8 +666,7 @@ ao_spool_sync(struct ao_spool *sp, enum ao_queue q, const char *name)
 	int fd, r = AO_OK, e = 0;
 
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : errno == EINVAL ||
-		    errno == ELOOP ? AO_ERR_DATA : AO_ERR_SYSTEM;
+		return open_failed(sp->fd[q], name, errno, NULL, 0);
 	if (fsync(fd) != 0 || fsync(sp->fd[q]) != 0) {
 		e = errno;
 		r = AO_ERR_SYSTEM;
@@ -836,11 +842,11 @@ ao_record_read_at(const char *state_dir, const char *sub, const char *user,
 	if (!ao_username_ok(user))
 		return AO_ERR_NOTFOUND;
 	if ((dfd = record_dir(state_dir, sub, false)) < 0)
-		return AO_ERR_NOTFOUND;
+		return open_failed(-1, sub, errno, NULL, 0);
 	fd = open_regular(dfd, user);
 	close(dfd);
 	if (fd < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
+		return open_failed(-1, user, errno, NULL, 0);
 	if (mtime_ms != NULL) {
 		if (fstat(fd, &st) != 0) {
 			close(fd);
@@ -968,7 +974,7 @@ ao_state_read(const char *state_dir, const char *name, size_t max,
 	fd = open_regular(dfd, name);
 	close(dfd);
 	if (fd < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
+		return open_failed(-1, name, errno, NULL, 0);
 	r = ao_file_read_fd(fd, max, out, len);
 	close(fd);
 	return r;

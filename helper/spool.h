@@ -150,8 +150,8 @@ int ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
  * Make q/name durable as it is: fsync the file, then its directory (the
  * run that wrote it may have died between its rename and its fsync of the
  * directory).  AO_OK; AO_ERR_NOTFOUND when it is gone; AO_ERR_DATA when
- * it is not a regular file; AO_ERR_SYSTEM when it cannot be opened or
- * synced (errno says why).
+ * it is no file it takes, as for ao_spool_get(); AO_ERR_SYSTEM when it
+ * cannot be opened or synced now (errno says why).
  */
 int ao_spool_sync(struct ao_spool *sp, enum ao_queue q, const char *name);
 
@@ -203,8 +203,9 @@ int ao_spool_clean_tmp(struct ao_spool *sp, const char *state_dir,
 
 /*
  * Small records in <state_dir>/<sub>/<user>: read the first line into out
- * (AO_ERR_NOTFOUND when absent, AO_ERR_DATA when not a regular file),
- * write, remove.
+ * (AO_ERR_NOTFOUND when absent, AO_ERR_DATA when not a regular file or
+ * not readable by the service user, AO_ERR_SYSTEM when it cannot be read
+ * now: EMFILE, EIO...), write, remove.
  */
 int ao_record_read(const char *state_dir, const char *sub, const char *user,
     char *out, size_t outsz);
@@ -228,7 +229,8 @@ int ao_record_list(const char *state_dir, const char *sub, char ***names,
 /*
  * Whole files in the state directory (after the privilege drop, like
  * everything here): read <state_dir>/<name> (a regular file of at most max
- * bytes; AO_ERR_NOTFOUND when absent), and replace it durably, written as
+ * bytes; AO_ERR_NOTFOUND when absent, AO_ERR_DATA and AO_ERR_SYSTEM as for
+ * records), and replace it durably, written as
  * a stream: ao_state_begin(), ao_state_put() as often as needed, then
  * ao_state_commit() (flush, fsync, rename into place, fsync of the
  * directory) or ao_state_abort().  Remove a whole subdirectory of records.

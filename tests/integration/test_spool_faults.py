@@ -185,6 +185,23 @@ def test_a_listing_cut_short_is_no_listing(fake, env):
     assert len(filed_for(f, "alice")) == 2
 
 
+def test_a_record_that_cannot_be_read_now_is_kept(fake, env):
+    """A follow record (what catches a later rejection) opened while the
+    process is out of descriptors: kept for the next run, not "damaged;
+    removed"."""
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    assert e.run("revoke", "--user", "alice").returncode == 0
+    [rec] = list((e.state / "follow").iterdir())
+    p = strace(e, ["openat:error=EMFILE:when=1"], [e.state / "follow"],
+               "deliver", "--now")
+    assert "cannot read follow record" in p.stderr, p.stderr
+    assert "damaged" not in p.stderr
+    assert rec.exists()
+    assert e.run("deliver", "--now").returncode == 0
+    assert rec.exists()                     # still followed
+
+
 def nss_sources():
     """/etc/passwd and the NSS module that would answer after it, by the
     names the dynamic loader opens them (strace -P matches them so)."""

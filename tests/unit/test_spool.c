@@ -193,6 +193,34 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * on: every descriptor taken (a low RLIMIT_NOFILE, filled with /dev/null),
+ * so that the next open fails with EMFILE; off: all given back.
+ */
+static void
+out_of_fds(bool on)
+{
+	static struct rlimit saved;
+	static int fds[256];
+	static size_t n;
+	struct rlimit low;
+	int fd;
+
+	if (!on) {
+		while (n > 0)
+			close(fds[--n]);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+		return;
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < sizeof(fds) / sizeof(fds[0]) &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[n++] = fd;
+}
+
 #define ID_A "0123456789abcdef0123456789abcdef"
 #define ID_B "fedcba9876543210fedcba9876543210"
 
@@ -840,16 +868,14 @@ get_hostile(void **state)
 		{ "dir.json", AO_ERR_DATA, "it is a directory, not a regular "
 		    "file", AO_ERR_DATA },
 		{ "unreadable.json", AO_ERR_DATA, "the service user may not "
-		    "read it (owner uid ", AO_ERR_SYSTEM },
+		    "read it (owner uid ", AO_ERR_DATA },
 		{ "missing.json", AO_ERR_NOTFOUND, "gone", AO_ERR_NOTFOUND },
 	};
 	struct ao_event_rec ev, got;
 	struct ao_spool sp;
 	char good[160], text[4096], *big, *v;
-	struct rlimit rl, low;
-	int fds[256];
-	size_t i, nfd = 0;
-	int r, fd;
+	size_t i;
+	int r;
 
 	(void)state;
 	open_spool(&sp);
@@ -907,17 +933,9 @@ get_hostile(void **state)
 
 	/* out of descriptors (EMFILE): a healthy file cannot be read now;
 	 * that is not damage */
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	low = rl;
-	low.rlim_cur = 256;
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	while (nfd < sizeof(fds) / sizeof(fds[0]) &&
-	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
-		fds[nfd++] = fd;
+	out_of_fds(true);
 	r = ao_spool_get(&sp, AO_Q_DONE, good + 11, &got);
-	while (nfd > 0)
-		close(fds[--nfd]);
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	out_of_fds(false);
 	ao_event_free(&got);
 	assert_int_equal(r, AO_ERR_SYSTEM);
 	assert_string_equal(sp.why, strerror(EMFILE));
@@ -1250,6 +1268,36 @@ record_not_regular(void **state)
 	assert_string_equal(out, "");
 }
 
+/* A record or state file that cannot be read now (EMFILE) is neither
+ * absent nor damaged: a caller that removes damaged ones keeps it. */
+static void
+records_cannot_read_now(void **state)
+{
+	char out[64], *text = NULL;
+	size_t len = 0;
+	int r1, r2, r3;
+
+	(void)state;
+	assert_int_equal(mkdir(at("state"), 0700), 0);
+	assert_int_equal(ao_record_write(at("state"), "follow", "alice",
+	    "1 x.json"), AO_OK);
+	put_file(at("state/scan.state"), "x\n");
+	out_of_fds(true);
+	r1 = ao_record_read(at("state"), "follow", "alice", out, sizeof(out));
+	r2 = ao_state_read(at("state"), "scan.state", 1024, &text, &len);
+	r3 = ao_record_read(at("state"), "follow", "bob", out, sizeof(out));
+	out_of_fds(false);
+	assert_int_equal(r1, AO_ERR_SYSTEM);
+	assert_int_equal(r2, AO_ERR_SYSTEM);
+	assert_int_equal(r3, AO_ERR_SYSTEM);    /* not "there is none" */
+	assert_null(text);
+	assert_int_equal(ao_record_read(at("state"), "follow", "alice", out,
+	    sizeof(out)), AO_OK);
+	assert_string_equal(out, "1 x.json");
+	assert_int_equal(ao_record_read(at("state"), "follow", "bob", out,
+	    sizeof(out)), AO_ERR_NOTFOUND);
+}
+
 static void
 state_files(void **state)
 {
@@ -1410,6 +1458,7 @@ main(void)
 		T(records),
 		T(record_bad_names),
 		T(record_not_regular),
+		T(records_cannot_read_now),
 		T(state_files),
 		T(remove_dir),
 	};

@@ -24,7 +24,7 @@ cmd_deliver(const struct ao_opts *o, int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
+	struct ao_spool sp = { .fd = { -1, -1, -1 }, .lockfd = -1, .rootfd = -1 };
 	struct ao_session run;
 	bool all = false, parked = false, drop = false;
 	const char *from = NULL;

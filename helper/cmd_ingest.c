@@ -441,7 +441,8 @@ cmd_ingest(const struct ao_opts *o, int argc, char **argv)
 		free(rd);
 		return AO_ERR_NOMEM;
 	}
-	in->sp = (struct ao_spool){ { -1, -1, -1 }, -1, -1 };
+	in->sp = (struct ao_spool){ .fd = { -1, -1, -1 }, .lockfd = -1,
+	    .rootfd = -1 };
 	in->config_path = o->config_path;
 	/* an error here answers nothing: omprog restarts us later */
 	if ((r = ao_session_open(&in->run, o->config_path,

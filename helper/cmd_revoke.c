@@ -239,9 +239,10 @@ revoke_now(struct ao_session *run, const struct target *t, long uid)
 		goto out_ev;
 	/* a background deliverer may be busy; wait for it a while */
 	if ((r = ao_spool_lock(&sp, 120)) != AO_OK) {
-		ao_err("another delivery holds the spool lock; event %s is "
-		    "queued and will be delivered by it or the next run",
-		    ev.id);
+		if (r == AO_ERR_TEMP)
+			ao_err("another delivery holds the spool lock; event "
+			    "%s is queued and will be delivered by it or the "
+			    "next run", ev.id);
 		goto out;
 	}
 	if (run->cfg.relay) {

@@ -51,20 +51,20 @@ cmp_entry(const void *a, const void *b)
 	return x->ev.created < y->ev.created ? -1 : x->ev.created > y->ev.created;
 }
 
-/* By id, and for one id the later queue (done, then parked) first. */
+/* By id, and for one id the copy that is the event (ao_queue_rank()) first. */
 static int
 cmp_id(const void *a, const void *b)
 {
 	const struct entry *x = a, *y = b;
 	int c = strcmp(x->ev.id, y->ev.id);
 
-	return c != 0 ? c : (int)y->q - (int)x->q;
+	return c != 0 ? c : ao_queue_rank(y->q) - ao_queue_rank(x->q);
 }
 
 /*
- * An event being moved is, for a moment, in two queues: the new copy is
- * written before the old one is removed (spool.h).  List it once, from
- * the later queue.  Returns the new count.
+ * An interrupted move of an older version left an event in two queues
+ * (spool.h): list it once, as the copy the deliverer acts on.  Returns the
+ * new count.
  */
 static size_t
 once_each(struct entry *e, size_t n)
@@ -265,20 +265,57 @@ print_hosts(const struct entry *e, size_t n)
 	free(h);
 }
 
+/* The spool files that are no events it can take: deliver skips them. */
+static void
+print_damaged(const struct ao_spool_damaged *d, size_t nd)
+{
+	size_t i;
+
+	if (nd == 0)
+		return;
+	ao_print("\nDAMAGED SPOOL FILES (%zu; skipped: move each aside and "
+	    "check it by hand)\n", nd);
+	for (i = 0; i < nd; i++) {
+		char name[256], why[AO_SPOOL_WHY];
+
+		ao_sanitize(name, sizeof(name), d[i].name);
+		ao_sanitize(why, sizeof(why), d[i].why);
+		ao_print("%s/%s: %s\n", ao_queue_dir(d[i].q), name, why);
+	}
+}
+
+/* Remember q/name as damaged, and why.  AO_OK or AO_ERR_NOMEM. */
+static int
+add_damaged(struct ao_spool_damaged **d, size_t *nd, enum ao_queue q,
+    const char *name, const char *why)
+{
+	struct ao_spool_damaged *nv = reallocarray(*d, *nd + 1, sizeof(**d));
+
+	if (nv == NULL)
+		return AO_ERR_NOMEM;
+	*d = nv;
+	nv[*nd].q = q;
+	snprintf(nv[*nd].name, sizeof(nv[*nd].name), "%s", name);
+	snprintf(nv[*nd].why, sizeof(nv[*nd].why), "%s", why);
+	(*nd)++;
+	return AO_OK;
+}
+
 enum format { FMT_TEXT, FMT_JSON, FMT_PROMETHEUS };
 
 /* Read the spool, print it as fmt. */
 static int
 report(const struct ao_opts *o, enum format fmt)
 {
-	struct ao_spool sp = { { -1, -1, -1 }, -1, -1 };
+	struct ao_spool sp = { .fd = { -1, -1, -1 }, .lockfd = -1, .rootfd = -1 };
 	struct ao_session ss;
 	struct entry *e = NULL;
+	struct ao_spool_damaged *d = NULL;
 	struct ao_counters cnt;
 	struct ao_scan_held held;
 	long long hold = 0;
-	size_t n = 0, cap = 0, i;
-	int q, r;
+	size_t n = 0, cap = 0, i, nd = 0, damaged[AO_Q_COUNT] = { 0 };
+	int q, r, g, later = AO_OK;
 
 	memset(&ss, 0, sizeof(ss));
 	memset(&cnt, 0, sizeof(cnt));
@@ -313,10 +350,25 @@ report(const struct ao_opts *o, enum format fmt)
 				e = ne;
 				cap = nc;
 			}
-			if (ao_spool_get(&sp, q, names[i], &e[n].ev) != AO_OK) {
-				ao_warn("spool file %s/%s is damaged",
-				    ao_queue_name(q), names[i]);
+			if ((g = ao_spool_get(&sp, q, names[i],
+			    &e[n].ev)) != AO_OK) {
 				ao_event_free(&e[n].ev);
+				/* damaged: listed; unreadable now: this
+				 * report is incomplete, and says so */
+				if (g == AO_ERR_DATA) {
+					damaged[q]++;
+					g = add_damaged(&d, &nd, q, names[i],
+					    sp.why);
+				} else if (g != AO_ERR_NOTFOUND) {
+					ao_spool_report(&sp, q, names[i], g);
+					later = AO_ERR_TEMP;
+					g = AO_OK;
+				}
+				if (g == AO_ERR_NOMEM) {
+					ao_names_free(names, k);
+					r = g;
+					goto out;
+				}
 				continue;
 			}
 			e[n++].q = q;
@@ -336,25 +388,29 @@ print:
 			evs[i] = e[i].ev;
 			wh[i] = where(&e[i]);
 		}
-		r = evs && wh ? ao_spool_json_status(evs, wh, n, &text) :
-		    AO_ERR_NOMEM;
+		r = evs && wh ? ao_spool_json_status(evs, wh, n, d, nd,
+		    &text) : AO_ERR_NOMEM;
 		if (r == AO_OK)
 			ao_print("%s\n", text);
 		free(text);
 		free(evs);
 		free(wh);
 	} else if (fmt == FMT_PROMETHEUS) {
-		ao_metrics_print(e, n, &cnt, hold, held.held,
+		ao_metrics_print(e, n, damaged, &cnt, hold, held.held,
 		    (long long)time(NULL));
 	} else {
 		print_held(&held);
 		print_text(e, n);
 		print_hosts(e, n);
+		print_damaged(d, nd);
 	}
+	if (r == AO_OK)
+		r = later;
 out:
 	for (i = 0; i < n; i++)
 		ao_event_free(&e[i].ev);
 	free(e);
+	free(d);
 	if (sp.rootfd >= 0)
 		ao_spool_close(&sp);
 	ao_session_close(&ss);

@@ -483,17 +483,18 @@ pass(struct ao_session *run, struct ao_spool *sp, bool all, size_t *attempted,
 		struct ao_event_rec ev;
 		enum ao_outcome out;
 
-		r = ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev);
-		if (r == AO_ERR_NOTFOUND) {
-			ao_event_free(&ev);
+		/* one odd file never stops the others */
+		if ((r = ao_spool_settle_copies(sp, AO_Q_QUEUE,
+		    names[i])) != AO_OK) {
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r;
 			continue;
 		}
-		if (r != AO_OK) {
-			ao_err("spool file queue/%s is damaged (%s); move it "
-			    "aside and check it by hand", names[i],
-			    ao_strerror(r));
+		if ((r = ao_spool_get(sp, AO_Q_QUEUE, names[i], &ev)) != AO_OK) {
+			ao_spool_report(sp, AO_Q_QUEUE, names[i], r);
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r == AO_ERR_DATA ? r : AO_ERR_TEMP;
 			ao_event_free(&ev);
-			worst = AO_ERR_DATA;
 			continue;
 		}
 		alarm_old(&ev, now);
@@ -599,10 +600,13 @@ each_parked(struct ao_session *run, struct ao_spool *sp, const char *from,
 		return r;
 	for (i = 0; i < n && r == AO_OK; i++) {
 		struct ao_event_rec ev;
+		int g;
 
-		if (ao_spool_get(sp, AO_Q_PARKED, names[i], &ev) != AO_OK)
-			ao_err("spool file parked/%s is damaged; left where it is",
-			    names[i]);
+		/* never a re-key (nor a drop) of an event found elsewhere */
+		if (ao_spool_settle_copies(sp, AO_Q_PARKED, names[i]) != AO_OK)
+			continue;
+		if ((g = ao_spool_get(sp, AO_Q_PARKED, names[i], &ev)) != AO_OK)
+			ao_spool_report(sp, AO_Q_PARKED, names[i], g);
 		else if (!reported_by(&ev, from))
 			;
 		else if (!drop) {
@@ -683,9 +687,11 @@ parked_locked(struct ao_session *run, struct ao_spool *sp, const char *from,
 
 	*n = 0;
 	/* by hand: wait for a running deliverer rather than skip */
-	if (ao_spool_lock(sp, 120) != AO_OK) {
-		ao_err("another delivery holds the spool lock; try again");
-		return AO_ERR_TEMP;
+	if ((r = ao_spool_lock(sp, 120)) != AO_OK) {
+		if (r == AO_ERR_TEMP)
+			ao_err("another delivery holds the spool lock; try "
+			    "again");
+		return r;
 	}
 	r = each_parked(run, sp, from, drop, n);
 	ao_spool_unlock(sp);
@@ -713,13 +719,23 @@ still_followed(const char *id, void *ctx)
 }
 
 /* Delivered events older than paths.keep_delivered_days leave done/;
- * those with revocations still followed stay.  Never fails a run. */
+ * those with revocations still followed stay; so do the temporary files
+ * of writes a crash interrupted.  Never fails a run. */
 static void
 forget_delivered(struct ao_session *run, struct ao_spool *sp)
 {
 	long days = run->cfg.keep_delivered_days;
 	size_t n = 0;
 
+	if (ao_spool_clean_tmp(sp, run->cfg.state_dir, (long long)time(NULL),
+	    &n) != AO_OK)
+		ao_warn("could not look for temporary files left by "
+		    "interrupted writes everywhere in %s and %s",
+		    run->cfg.spool_dir, run->cfg.state_dir);
+	if (n > 0)
+		ao_log(LOG_NOTICE, "removed %zu temporary files left by "
+		    "interrupted writes (older than %lld minutes)", n,
+		    AO_TMP_STALE / 60);
 	if (days <= 0)
 		return;
 	if (ao_spool_prune_done(sp, (long long)time(NULL) - days * 86400LL,
@@ -736,7 +752,7 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 {
 	bool stop = false, fresh = false;
 	size_t attempted = 0;
-	int r = AO_OK, round, held;
+	int r = AO_OK, round, held, l;
 
 	if (!all && !run->cfg.relay && run->cfg.spread > 0 &&
 	    any_due(sp, &fresh) && fresh) {
@@ -755,9 +771,12 @@ ao_deliver_run(struct ao_session *run, struct ao_spool *sp, bool all)
 	 * again.  Events that failed are scheduled later and are not due.
 	 */
 	for (round = 0; round < MAX_ROUNDS; round++) {
-		if (ao_spool_lock(sp, 0) != AO_OK) {
-			ao_debug("another delivery is running; it will see "
-			    "the queue after us");
+		if ((l = ao_spool_lock(sp, 0)) != AO_OK) {
+			if (l != AO_ERR_TEMP)
+				r = l; /* logged: no delivery without it */
+			else
+				ao_debug("another delivery is running; it will "
+				    "see the queue after us");
 			break;
 		}
 		/* a relay host forwards to the collector, which files */

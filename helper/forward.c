@@ -109,14 +109,17 @@ ao_forward_pass(struct ao_session *run, struct ao_spool *sp, bool all,
 	for (i = 0; i < n && !*stop; i++) {
 		struct ao_event_rec *ev = &b->ev[b->n];
 
-		r = ao_spool_get(sp, AO_Q_QUEUE, names[i], ev);
-		if (r != AO_OK) {
-			if (r != AO_ERR_NOTFOUND) {
-				ao_err("spool file queue/%s is damaged (%s); "
-				    "move it aside and check it by hand",
-				    names[i], ao_strerror(r));
-				worst = AO_ERR_DATA;
-			}
+		/* one odd file never stops the others */
+		if ((r = ao_spool_settle_copies(sp, AO_Q_QUEUE,
+		    names[i])) != AO_OK) {
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r;
+			continue;
+		}
+		if ((r = ao_spool_get(sp, AO_Q_QUEUE, names[i], ev)) != AO_OK) {
+			ao_spool_report(sp, AO_Q_QUEUE, names[i], r);
+			if (r != AO_ERR_NOTFOUND && worst == AO_OK)
+				worst = r == AO_ERR_DATA ? r : AO_ERR_TEMP;
 			ao_event_free(ev);
 			continue;
 		}

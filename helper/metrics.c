@@ -70,8 +70,8 @@ out:
 
 void
 ao_metrics_print(const struct ao_spool_entry *e, size_t n,
-    const struct ao_counters *c, long long hold_until, size_t held,
-    long long now)
+    const size_t damaged[AO_Q_COUNT], const struct ao_counters *c,
+    long long hold_until, size_t held, long long now)
 {
 	static const char *const statuses[] = { "processing_access",
 		"revoked", "rejected" };
@@ -111,6 +111,13 @@ ao_metrics_print(const struct ao_spool_entry *e, size_t n,
 	ao_print("accessowl_events{queue=\"parked\"} %zu\n", parked);
 	ao_print("accessowl_events{queue=\"delivered\"} %zu\n", delivered);
 	ao_print("accessowl_events{queue=\"forwarded\"} %zu\n", forwarded);
+	head("accessowl_events_damaged", "gauge", "Spool files that are no "
+	    "event the helper can take (bad content, a newer version's record, "
+	    "not a regular file, unreadable), by queue: skipped, a person must "
+	    "look.");
+	for (k = 0; k < AO_Q_COUNT; k++)
+		ao_print("accessowl_events_damaged{queue=\"%s\"} %zu\n",
+		    ao_queue_name((enum ao_queue)k), damaged[k]);
 	head("accessowl_oldest_queued_age_seconds", "gauge", "Age of the "
 	    "oldest queued event; 0 when none is queued.");
 	ao_print("accessowl_oldest_queued_age_seconds %lld\n",

@@ -19,12 +19,12 @@ struct ao_spool_entry {
 };
 
 /*
- * Print the metrics for the n events e (every queue), the counters, the
- * host's 429 hold (0: none), the deletions the scan's guard holds, at
- * time now.
+ * Print the metrics for the n events e (every queue), the damaged spool
+ * files of each queue, the counters, the host's 429 hold (0: none), the
+ * deletions the scan's guard holds, at time now.
  */
 void ao_metrics_print(const struct ao_spool_entry *e, size_t n,
-    const struct ao_counters *c, long long hold_until, size_t held,
-    long long now);
+    const size_t damaged[AO_Q_COUNT], const struct ao_counters *c,
+    long long hold_until, size_t held, long long now);
 
 #endif

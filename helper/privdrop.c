@@ -2,6 +2,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -24,25 +25,62 @@ ao_harden_process(void)
 }
 
 int
+ao_user_lookup(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd pw, *res = NULL;
+	char *buf = NULL, *nb;
+	size_t size = 4096;
+	int e, r = AO_ERR_TEMP;
+
+	for (;;) {
+		if ((nb = realloc(buf, size)) == NULL) {
+			e = ENOMEM;
+			break;
+		}
+		buf = nb;
+		/* 0 with no entry, or ENOENT: "no such user"; anything else
+		 * is NSS failing to answer */
+		e = getpwnam_r(name, &pw, buf, size, &res);
+		if (e != ERANGE || size >= (1u << 20))
+			break;
+		size *= 2;
+	}
+	if (e == 0 && res != NULL) {
+		*uid = res->pw_uid;
+		*gid = res->pw_gid;
+		r = AO_OK;
+	} else if (e == 0 || e == ENOENT) {
+		r = AO_ERR_NOTFOUND;
+	} else {
+		ao_err("cannot look up user '%s' now: %s; nothing was decided: "
+		    "try again", name, strerror(e));
+	}
+	free(buf);
+	return r;
+}
+
+int
 ao_service_user(const char *name, uid_t *uid, gid_t *gid)
 {
-	struct passwd *pw;
+	uid_t u;
+	gid_t g;
+	int r;
 
-	errno = 0;
-	pw = getpwnam(name);
-	if (pw == NULL) {
+	if ((r = ao_user_lookup(name, &u, &g)) == AO_ERR_NOTFOUND) {
 		ao_err("service user '%s' does not exist; create it "
 		    "(useradd --system --no-create-home --shell /usr/sbin/nologin "
 		    "%s) or set `user` in the config", name, name);
 		return AO_ERR_CONFIG;
 	}
-	if (pw->pw_uid == 0) {
+	if (r != AO_OK)
+		return r;
+	if (u == 0) {
 		ao_err("service user '%s' has uid 0; it must be an "
 		    "unprivileged account", name);
 		return AO_ERR_CONFIG;
 	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
+	*uid = u;
+	*gid = g;
 	return AO_OK;
 }
 

@@ -20,8 +20,17 @@
 void ao_harden_process(void);
 
 /*
- * Look up the service user.  AO_OK and uid/gid, or AO_ERR_CONFIG (logged)
- * when the user does not exist.
+ * Look up a user by name (NSS).  AO_OK and uid/gid; AO_ERR_NOTFOUND when
+ * NSS answers that there is none; AO_ERR_TEMP (logged) when it cannot
+ * answer (EMFILE, ENFILE, EIO, ENOMEM, a source down): that is no answer,
+ * never taken for absence.  uid/gid are set on success only.
+ */
+int ao_user_lookup(const char *name, uid_t *uid, gid_t *gid);
+
+/*
+ * Look up the service user.  AO_OK and uid/gid; AO_ERR_CONFIG (logged)
+ * when the user does not exist or has uid 0; AO_ERR_TEMP (logged) when it
+ * cannot be looked up now.
  */
 int ao_service_user(const char *name, uid_t *uid, gid_t *gid);
 

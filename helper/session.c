@@ -1,4 +1,3 @@
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,7 +96,6 @@ check_relay_files(struct ao_session *s)
 int
 ao_session_open(struct ao_session *s, const char *config_path, unsigned flags)
 {
-	struct passwd *pw;
 	int r;
 
 	memset(s, 0, sizeof(*s));
@@ -110,11 +108,12 @@ ao_session_open(struct ao_session *s, const char *config_path, unsigned flags)
 		    &s->svc_gid)) != AO_OK)
 			return r;
 		s->have_svc = true;
-	} else if ((pw = getpwnam(s->cfg.user)) != NULL) {
+	} else if ((r = ao_user_lookup(s->cfg.user, &s->svc_uid,
+	    &s->svc_gid)) == AO_OK) {
 		/* for the token's group check only */
-		s->svc_uid = pw->pw_uid;
-		s->svc_gid = pw->pw_gid;
 		s->have_svc = true;
+	} else if (r != AO_ERR_NOTFOUND) {
+		return r;
 	}
 	if (!(flags & AO_SESSION_API))
 		return AO_OK;

@@ -32,6 +32,58 @@ ao_queue_name(enum ao_queue q)
 	return q < AO_Q_COUNT ? names[q] : "?";
 }
 
+const char *
+ao_queue_dir(enum ao_queue q)
+{
+	return q < AO_Q_COUNT ? qdir[q] : "?";
+}
+
+int
+ao_queue_rank(enum ao_queue q)
+{
+	static const int rank[AO_Q_COUNT] = { [AO_Q_PARKED] = 0,
+	    [AO_Q_QUEUE] = 1, [AO_Q_DONE] = 2 };
+
+	return q < AO_Q_COUNT ? rank[q] : -1;
+}
+
+/* "a FIFO", ...: what a file that should be something else is. */
+static const char *
+kind_of(mode_t m)
+{
+	return S_ISREG(m) ? "a regular file" : S_ISDIR(m) ? "a directory" :
+	    S_ISLNK(m) ? "a symbolic link" : S_ISFIFO(m) ? "a FIFO" :
+	    S_ISSOCK(m) ? "a socket" : "a device";
+}
+
+/* What dfd/name is, for a message; "missing" when there is nothing. */
+static const char *
+kind_at(int dfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+	    kind_of(st.st_mode) : "missing";
+}
+
+/*
+ * A directory was made in pfd (it may be O_PATH): fsync pfd, so that a
+ * crash cannot forget it.  0, or -1 with errno.
+ */
+static int
+sync_parent(int pfd)
+{
+	int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r, e;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
 /*
  * Root must never act by name inside a directory the service user can
  * write (it could plant links or FIFOs there, or swap directories).
@@ -69,7 +121,7 @@ make_owned(int pfd, const char *name, uid_t uid, gid_t gid)
 	    unlinkat(pfd, tmp, AT_REMOVEDIR) != 0 || mkdirat(pfd, tmp, 0700) != 0))
 		return -1;
 	fd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fchown(fd, uid, gid) != 0 ||
+	if (fd < 0 || fchown(fd, uid, gid) != 0 || fsync(fd) != 0 ||
 	    renameat2(pfd, tmp, pfd, name, RENAME_NOREPLACE) != 0) {
 		e = errno;
 		if (fd >= 0)
@@ -114,7 +166,15 @@ ao_dir_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 		goto out;
 	}
 	if ((as_root ? make_owned(pfd, slash + 1, uid, gid) :
-	    mkdirat(pfd, slash + 1, 0700)) != 0 && errno != EEXIST) {
+	    mkdirat(pfd, slash + 1, 0700)) == 0) {
+		if (sync_parent(pfd) != 0 && errno != EACCES) {
+			ao_err("made %s, but cannot sync %s: %s", dir, parent,
+			    strerror(errno));
+			r = AO_ERR_SYSTEM;
+			goto out;
+		}
+		/* (a parent this user may not read, it cannot sync either) */
+	} else if (errno != EEXIST) {
 		ao_err("cannot create %s: %s; create it (mode 0700, owned by "
 		    "the service user)", dir, strerror(errno));
 		r = errno == EACCES ? AO_ERR_PERM : AO_ERR_SYSTEM;
@@ -155,52 +215,90 @@ ao_spool_prepare(const char *dir, bool as_root, uid_t uid, gid_t gid)
 	return ao_dir_prepare(dir, as_root, uid, gid);
 }
 
-/* dfd/name as a directory, made (0700) if missing and create; or -1. */
+/* dfd/name as a directory, made (0700, synced in dfd) if missing and
+ * create; or -1 with errno. */
 static int
 open_sub(int dfd, const char *name, bool create)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 
-	if (fd < 0 && errno == ENOENT && create &&
-	    (mkdirat(dfd, name, 0700) == 0 || errno == EEXIST))
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-	return fd;
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd;
+	if (mkdirat(dfd, name, 0700) == 0) {
+		if (sync_parent(dfd) != 0)
+			return -1;
+	} else if (errno != EEXIST) {
+		return -1;
+	}
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+}
+
+/* The spool's name for messages. */
+static const char *
+spool_path(const struct ao_spool *sp)
+{
+	return sp->dir[0] != '\0' ? sp->dir : "the spool";
+}
+
+/* Errors that are the spool's shape or ownership (AO_ERR_PERM), not a
+ * passing failure (EMFILE, EIO: AO_ERR_SYSTEM, try later). */
+static int
+open_error(int e)
+{
+	return e == ENOENT || e == ENOTDIR || e == ELOOP || e == EACCES ||
+	    e == EPERM ? AO_ERR_PERM : AO_ERR_SYSTEM;
 }
 
 int
 ao_spool_open(const char *dir, struct ao_spool *sp)
 {
-	struct stat st;
-	int q;
+	const char *kind;
+	int q, r = AO_ERR_PERM;
 
+	memset(sp, 0, sizeof(*sp));
 	for (q = 0; q < AO_Q_COUNT; q++)
 		sp->fd[q] = -1;
 	sp->lockfd = -1;
 	sp->rootfd = -1;
+	snprintf(sp->dir, sizeof(sp->dir), "%s", dir);
 	if (refuse_root(dir) != AO_OK)
 		return AO_ERR_PERM;
 	sp->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sp->rootfd < 0)
+	if (sp->rootfd < 0) {
+		if ((r = open_error(errno)) == AO_ERR_PERM)
+			ao_err("cannot open the spool %s: %s; check that it "
+			    "exists and belongs to the service user", dir,
+			    strerror(errno));
+		else
+			ao_err("cannot open the spool %s now: %s", dir,
+			    strerror(errno));
 		goto fail;
-	for (q = 0; q < AO_Q_COUNT; q++)
-		if ((sp->fd[q] = open_sub(sp->rootfd, qdir[q], true)) < 0)
-			goto fail;
-	sp->lockfd = openat(sp->rootfd, ".lock", O_RDWR | O_CREAT |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (sp->lockfd < 0)
-		goto fail;
-	if (fstat(sp->lockfd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	}
+	for (q = 0; q < AO_Q_COUNT; q++) {
+		if ((sp->fd[q] = open_sub(sp->rootfd, qdir[q], true)) >= 0)
+			continue;
+		r = open_error(errno);
+		kind = kind_at(sp->rootfd, qdir[q]);
+		if (errno != EACCES && strcmp(kind, "a directory") != 0 &&
+		    strcmp(kind, "missing") != 0)
+			ao_err("cannot open the spool %s: %s/%s is %s, not a "
+			    "directory; move it aside (a new one is made)",
+			    dir, dir, qdir[q], kind);
+		else if (r == AO_ERR_PERM)
+			ao_err("cannot open the spool %s: %s/%s: %s; it must be "
+			    "a directory of the service user", dir, dir,
+			    qdir[q], strerror(errno));
+		else
+			ao_err("cannot open the spool %s now: %s/%s: %s", dir,
+			    dir, qdir[q], strerror(errno));
 		goto fail;
 	}
 	return AO_OK;
 fail:
-	ao_err("cannot open the spool %s: %s; check that it exists and "
-	    "belongs to the service user", dir, strerror(errno));
 	ao_spool_close(sp);
-	return AO_ERR_PERM;
+	return r;
 }
 
 void
@@ -215,7 +313,38 @@ ao_spool_close(struct ao_spool *sp)
 		close(sp->lockfd);
 	if (sp->rootfd >= 0)
 		close(sp->rootfd);
-	memset(sp, 0xff, sizeof(*sp)); /* every fd -1 */
+	for (q = 0; q < AO_Q_COUNT; q++)
+		sp->fd[q] = -1;
+	sp->lockfd = -1;
+	sp->rootfd = -1;
+}
+
+/* <spool>/.lock, made if missing: a regular file, never followed or
+ * waited on.  AO_OK, or AO_ERR_SYSTEM (logged). */
+static int
+open_lock(struct ao_spool *sp)
+{
+	struct stat st;
+	int fd, e;
+
+	fd = openat(sp->rootfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		sp->lockfd = fd;
+		return AO_OK;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 || e == EISDIR || e == ELOOP || e == ENXIO)
+		ao_err("cannot take the deliverer's lock %s/.lock: it is %s, "
+		    "not a regular file; move it aside (only deliveries use "
+		    "it, and a new one is made)", spool_path(sp),
+		    kind_at(sp->rootfd, ".lock"));
+	else
+		ao_err("cannot take the deliverer's lock %s/.lock: %s",
+		    spool_path(sp), strerror(e));
+	return AO_ERR_SYSTEM;
 }
 
 int
@@ -223,11 +352,16 @@ ao_spool_lock(struct ao_spool *sp, int wait_s)
 {
 	int i;
 
+	if (sp->lockfd < 0 && open_lock(sp) != AO_OK)
+		return AO_ERR_SYSTEM;
 	for (i = 0; ; i++) {
 		if (flock(sp->lockfd, LOCK_EX | LOCK_NB) == 0)
 			return AO_OK;
-		if (errno != EWOULDBLOCK && errno != EINTR)
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			ao_err("cannot take the deliverer's lock %s/.lock: %s",
+			    spool_path(sp), strerror(errno));
 			return AO_ERR_SYSTEM;
+		}
 		if (i >= wait_s * 10)
 			return AO_ERR_TEMP;
 		usleep(100000);
@@ -237,49 +371,66 @@ ao_spool_lock(struct ao_spool *sp, int wait_s)
 void
 ao_spool_unlock(struct ao_spool *sp)
 {
-	(void)flock(sp->lockfd, LOCK_UN);
+	if (sp->lockfd >= 0)
+		(void)flock(sp->lockfd, LOCK_UN);
+}
+
+/* A new temporary file in dirfd, held (flock) until it is closed: see
+ * ao_spool_clean_tmp().  The fd, or -1 with errno. */
+static int
+tmp_create(int dirfd, char *tmp, size_t n)
+{
+	char rnd[17];
+	int fd;
+
+	if (ao_random_hex(rnd, 8) != AO_OK) {
+		errno = EIO;
+		return -1;
+	}
+	snprintf(tmp, n, ".tmp-%s", rnd);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	/* a fresh name nobody else has: this cannot fail but by a cleaner
+	 * that thinks it stale, whose removal then fails the rename */
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX | LOCK_NB);
+	return fd;
 }
 
 int
 ao_durable_write(int dirfd, const char *name, const char *data, size_t len)
 {
-	char tmp[300], rnd[17];
+	char tmp[32];
 	size_t off = 0;
-	int fd, r = AO_ERR_SYSTEM;
+	int fd, e = 0, r = AO_ERR_SYSTEM;
 
-	if (ao_random_hex(rnd, 8) != AO_OK)
-		return AO_ERR_SYSTEM;
-	snprintf(tmp, sizeof(tmp), ".tmp-%s", rnd);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
+	if ((fd = tmp_create(dirfd, tmp, sizeof(tmp))) < 0)
 		return AO_ERR_SYSTEM;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
 			goto out;
+		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
+	/* renamed while still held: the lock is what tells a live writer's
+	 * file from a leftover */
+	if (fsync(fd) != 0 || renameat(dirfd, tmp, dirfd, name) != 0 ||
+	    fsync(dirfd) != 0) {
+		e = errno;
 		goto out;
 	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, name) != 0)
-		goto out;
-	if (fsync(dirfd) != 0)
-		goto out;
 	r = AO_OK;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (r != AO_OK)
+	close(fd); /* after a good fsync its result says nothing more */
+	if (r != AO_OK) {
 		(void)unlinkat(dirfd, tmp, 0);
+		errno = e; /* what failed, not the clean-up */
+	}
 	return r;
 }
 
@@ -393,6 +544,51 @@ ao_spool_put(struct ao_spool *sp, enum ao_queue q,
 	return r;
 }
 
+/*
+ * open_regular(dfd, name) failed with errno e: gone (AO_ERR_NOTFOUND), no
+ * file we take (AO_ERR_DATA: a symlink, a FIFO, a directory, one we may
+ * not read), or not now (AO_ERR_SYSTEM: EMFILE, ENFILE, EIO, ENOMEM...).
+ * why (when not NULL) says which.
+ */
+static int
+open_failed(int dfd, const char *name, int e, char *why, size_t n)
+{
+	struct stat st;
+	bool seen = why != NULL &&
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+
+	switch (e) {
+	case ENOENT:
+		if (why != NULL)
+			snprintf(why, n, "gone");
+		return AO_ERR_NOTFOUND;
+	case EINVAL: /* open_regular: not a regular file */
+	case ELOOP:  /* a symlink (O_NOFOLLOW) */
+	case ENOTDIR: /* a record directory that is none */
+	case ENXIO:  /* a socket */
+	case ENODEV:
+		if (why != NULL)
+			snprintf(why, n, "it is %s, not a regular file", seen ?
+			    kind_of(st.st_mode) : "not a regular file");
+		return AO_ERR_DATA;
+	case EACCES:
+	case EPERM:
+		if (seen)
+			snprintf(why, n, "the service user may not read it "
+			    "(owner uid %lu, mode %04o): give it back to the "
+			    "service user, mode 0600", (unsigned long)st.st_uid,
+			    (unsigned)(st.st_mode & 07777));
+		else if (why != NULL)
+			snprintf(why, n, "the service user may not read it: %s",
+			    strerror(e));
+		return AO_ERR_DATA;
+	default:
+		if (why != NULL)
+			snprintf(why, n, "%s", strerror(e));
+		return AO_ERR_SYSTEM;
+	}
+}
+
 int
 ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
     struct ao_event_rec *ev)
@@ -401,16 +597,45 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 	size_t len = 0;
 	int fd, r;
 
+	sp->why[0] = '\0';
 	/* ev is always initialised: callers free it whatever we return */
-	if ((r = ao_event_init(ev)) != AO_OK)
+	if ((r = ao_event_init(ev)) != AO_OK) {
+		snprintf(sp->why, sizeof(sp->why), "out of memory");
 		return r;
+	}
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
-	if ((r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len)) == AO_OK)
-		r = ao_spool_json_load(buf, len, ev);
+		return open_failed(sp->fd[q], name, errno, sp->why,
+		    sizeof(sp->why));
+	r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len);
+	if (r == AO_ERR_SYSTEM)
+		snprintf(sp->why, sizeof(sp->why), "%s", strerror(errno));
+	else if (r == AO_ERR_NOMEM)
+		snprintf(sp->why, sizeof(sp->why), "out of memory");
+	else if (r == AO_ERR_DATA)
+		snprintf(sp->why, sizeof(sp->why), "larger than %u bytes",
+		    EVENT_MAX_BYTES);
+	else
+		r = ao_spool_json_load(buf, len, ev, sp->why, sizeof(sp->why));
 	free(buf);
 	close(fd);
 	return r;
+}
+
+void
+ao_spool_report(const struct ao_spool *sp, enum ao_queue q, const char *name,
+    int r)
+{
+	if (r == AO_OK || r == AO_ERR_NOTFOUND)
+		return;
+	if (r == AO_ERR_DATA)
+		ao_err("spool file %s/%s/%s is damaged: %s; it is skipped (and "
+		    "counted by status): move it aside and check it by hand",
+		    spool_path(sp), qdir[q], name, sp->why);
+	else
+		ao_warn("cannot read spool file %s/%s/%s now: %s; it is not "
+		    "damaged, and is tried again on the next run",
+		    spool_path(sp), qdir[q], name,
+		    sp->why[0] ? sp->why : ao_strerror(r));
 }
 
 int
@@ -420,13 +645,61 @@ ao_spool_move(struct ao_spool *sp, enum ao_queue from, enum ao_queue to,
 	char name[128];
 	int r;
 
-	/* write the final state where it goes, then drop the old copy */
-	if ((r = ao_spool_put(sp, to, ev)) != AO_OK)
+	/* the final content where it is, then one rename (spool.h) */
+	if ((r = ao_spool_put(sp, from, ev)) != AO_OK)
 		return r;
 	ao_event_filename(ev, name, sizeof(name));
-	if (unlinkat(sp->fd[from], name, 0) != 0 && errno != ENOENT)
+	if (renameat(sp->fd[from], name, sp->fd[to], name) != 0 ||
+	    fsync(sp->fd[to]) != 0 || fsync(sp->fd[from]) != 0) {
+		ao_err("cannot move event %s from %s/ to %s/ in %s: %s", ev->id,
+		    qdir[from], qdir[to], spool_path(sp), strerror(errno));
 		return AO_ERR_SYSTEM;
-	return fsync(sp->fd[from]) == 0 ? AO_OK : AO_ERR_SYSTEM;
+	}
+	return AO_OK;
+}
+
+int
+ao_spool_settle_copies(struct ao_spool *sp, enum ao_queue q, const char *name)
+{
+	struct ao_event_rec other;
+	struct stat st;
+	int k, r;
+
+	for (k = 0; k < AO_Q_COUNT; k++) {
+		if (ao_queue_rank(k) <= ao_queue_rank(q))
+			continue;
+		if (fstatat(sp->fd[k], name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;
+			snprintf(sp->why, sizeof(sp->why), "%s",
+			    strerror(errno));
+			r = AO_ERR_SYSTEM;
+		} else {
+			r = ao_spool_get(sp, k, name, &other);
+			ao_event_free(&other);
+			if (r == AO_ERR_NOTFOUND)
+				continue;
+		}
+		if (r != AO_OK) {
+			ao_warn("spool file %s/%s/%s is also in %s/, which "
+			    "cannot be read (%s): neither is acted on until "
+			    "that is settled", spool_path(sp), qdir[q], name,
+			    qdir[k], sp->why);
+			return AO_ERR_TEMP;
+		}
+		if (unlinkat(sp->fd[q], name, 0) != 0 && errno != ENOENT) {
+			ao_err("cannot remove %s/%s/%s, a leftover copy of an "
+			    "event in %s/: %s", spool_path(sp), qdir[q], name,
+			    qdir[k], strerror(errno));
+			return AO_ERR_TEMP;
+		}
+		(void)fsync(sp->fd[q]);
+		ao_warn("spool file %s/%s/%s was a leftover copy of the event "
+		    "in %s/ (a move interrupted in an older version): removed",
+		    spool_path(sp), qdir[q], name, qdir[k]);
+		return AO_ERR_NOTFOUND;
+	}
+	return AO_OK;
 }
 
 int
@@ -435,8 +708,7 @@ ao_spool_sync(struct ao_spool *sp, enum ao_queue q, const char *name)
 	int fd, r = AO_OK, e = 0;
 
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : errno == EINVAL ||
-		    errno == ELOOP ? AO_ERR_DATA : AO_ERR_SYSTEM;
+		return open_failed(sp->fd[q], name, errno, NULL, 0);
 	if (fsync(fd) != 0 || fsync(sp->fd[q]) != 0) {
 		e = errno;
 		r = AO_ERR_SYSTEM;
@@ -478,7 +750,7 @@ list_dir(int fd, bool (*want)(const char *), char ***names, size_t *n)
 		return AO_ERR_SYSTEM;
 	}
 	rewinddir(d); /* a dup()ed descriptor shares its offset */
-	while ((de = readdir(d)) != NULL) {
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (!want(de->d_name))
 			continue;
 		if (cnt == cap) {
@@ -493,6 +765,10 @@ list_dir(int fd, bool (*want)(const char *), char ***names, size_t *n)
 		if ((v[cnt] = strdup(de->d_name)) == NULL)
 			goto out;
 		cnt++;
+	}
+	if (errno != 0) { /* a listing cut short is no listing */
+		r = AO_ERR_SYSTEM;
+		goto out;
 	}
 	if (cnt > 1) /* qsort(NULL, 0, ...) is undefined */
 		qsort(v, cnt, sizeof(*v), cmp_names);
@@ -510,13 +786,17 @@ out:
 int
 ao_spool_list(struct ao_spool *sp, enum ao_queue q, char ***names, size_t *n)
 {
-	int fd;
+	int fd, r;
 
 	*names = NULL;
 	*n = 0;
-	if ((fd = dup(sp->fd[q])) < 0)
+	if ((fd = dup(sp->fd[q])) < 0 ||
+	    (r = list_dir(fd, is_event_file, names, n)) == AO_ERR_SYSTEM) {
+		ao_warn("cannot list %s/%s now: %s", spool_path(sp), qdir[q],
+		    strerror(errno));
 		return AO_ERR_SYSTEM;
-	return list_dir(fd, is_event_file, names, n);
+	}
+	return r;
 }
 
 int
@@ -604,11 +884,11 @@ ao_record_read_at(const char *state_dir, const char *sub, const char *user,
 	if (!ao_username_ok(user))
 		return AO_ERR_NOTFOUND;
 	if ((dfd = record_dir(state_dir, sub, false)) < 0)
-		return AO_ERR_NOTFOUND;
+		return open_failed(-1, sub, errno, NULL, 0);
 	fd = open_regular(dfd, user);
 	close(dfd);
 	if (fd < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
+		return open_failed(-1, user, errno, NULL, 0);
 	if (mtime_ms != NULL) {
 		if (fstat(fd, &st) != 0) {
 			close(fd);
@@ -736,7 +1016,7 @@ ao_state_read(const char *state_dir, const char *name, size_t max,
 	fd = open_regular(dfd, name);
 	close(dfd);
 	if (fd < 0)
-		return errno == ENOENT ? AO_ERR_NOTFOUND : AO_ERR_DATA;
+		return open_failed(-1, name, errno, NULL, 0);
 	r = ao_file_read_fd(fd, max, out, len);
 	close(fd);
 	return r;
@@ -745,24 +1025,21 @@ ao_state_read(const char *state_dir, const char *name, size_t max,
 int
 ao_state_begin(struct ao_state_out *o, const char *state_dir)
 {
-	char rnd[17];
-	int fd;
+	int fd, e;
 
 	o->f = NULL;
 	if ((o->dirfd = state_dir_open(state_dir)) < 0) {
 		ao_err("cannot open %s: %s", state_dir, strerror(errno));
 		return AO_ERR_SYSTEM;
 	}
-	if (ao_random_hex(rnd, 8) != AO_OK)
-		goto fail;
-	snprintf(o->tmp, sizeof(o->tmp), ".tmp-%s", rnd);
-	fd = openat(o->dirfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
+	o->err = 0;
+	if ((fd = tmp_create(o->dirfd, o->tmp, sizeof(o->tmp))) < 0)
 		goto fail;
 	if ((o->f = fdopen(fd, "w")) == NULL) {
+		e = errno;
 		close(fd);
 		(void)unlinkat(o->dirfd, o->tmp, 0);
+		errno = e;
 		goto fail;
 	}
 	(void)setvbuf(o->f, NULL, _IOFBF, 1 << 16);
@@ -777,8 +1054,9 @@ fail:
 void
 ao_state_put(struct ao_state_out *o, const char *s, size_t n)
 {
-	if (o->f != NULL && n > 0)
-		(void)fwrite(s, 1, n, o->f);
+	if (o->f != NULL && n > 0 && fwrite(s, 1, n, o->f) != n &&
+	    o->err == 0)
+		o->err = errno;
 }
 
 int
@@ -788,16 +1066,19 @@ ao_state_commit(struct ao_state_out *o, const char *name)
 
 	if (o->f == NULL)
 		return AO_ERR_SYSTEM;
-	bad = fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0;
-	bad |= fclose(o->f) != 0;
-	o->f = NULL;
+	/* renamed while the temporary file is still held (tmp_create()) */
+	errno = o->err != 0 ? o->err : EIO; /* a write's, or ferror()'s */
+	bad = o->err != 0 || fflush(o->f) != 0 || ferror(o->f) ||
+	    fsync(fileno(o->f)) != 0;
 	if (!bad && renameat(o->dirfd, o->tmp, o->dirfd, name) == 0 &&
 	    fsync(o->dirfd) == 0)
 		r = AO_OK;
-	if (r != AO_OK) {
+	if (r != AO_OK)
 		ao_err("cannot write %s: %s", name, strerror(errno));
+	(void)fclose(o->f); /* after a good fsync it says nothing more */
+	o->f = NULL;
+	if (r != AO_OK)
 		(void)unlinkat(o->dirfd, o->tmp, 0);
-	}
 	close(o->dirfd);
 	o->dirfd = -1;
 	return r;
@@ -854,5 +1135,96 @@ ao_state_remove(const char *state_dir, const char *name)
 	else if (fsync(dfd) != 0)
 		r = AO_ERR_SYSTEM;
 	close(dfd);
+	return r;
+}
+
+static bool
+is_tmp(const char *name)
+{
+	return strncmp(name, ".tmp-", 5) == 0;
+}
+
+static bool
+is_plain(const char *name)
+{
+	return name[0] != '.';
+}
+
+/*
+ * dfd/name, if it is a temporary file a crashed writer left: ".tmp-*",
+ * regular, last written before now - AO_TMP_STALE, and held by no writer
+ * (tmp_create()).  Removed: 1; not: 0.
+ */
+static int
+clean_one(int dfd, const char *name, long long now)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (!is_tmp(name) ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISREG(st.st_mode) || (long long)st.st_mtime > now - AO_TMP_STALE)
+		return 0;
+	if ((fd = open_regular(dfd, name)) < 0)
+		return 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dfd, name, 0) == 0)
+		r = 1;
+	close(fd);
+	return r;
+}
+
+/* clean_one() in directory dfd. */
+static int
+clean_dir(int dfd, long long now, size_t *removed)
+{
+	char **names = NULL;
+	size_t n = 0, i, k = 0;
+	int fd, r;
+
+	if ((fd = dup(dfd)) < 0)
+		return AO_ERR_SYSTEM;
+	if ((r = list_dir(fd, is_tmp, &names, &n)) != AO_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		if (clean_one(dfd, names[i], now)) {
+			ao_debug("removed %s, left by an interrupted write",
+			    names[i]);
+			k++;
+		}
+	ao_names_free(names, n);
+	*removed += k;
+	return k > 0 && fsync(dfd) != 0 ? AO_ERR_SYSTEM : AO_OK;
+}
+
+int
+ao_spool_clean_tmp(struct ao_spool *sp, const char *state_dir, long long now,
+    size_t *removed)
+{
+	char **subs = NULL;
+	size_t n = 0, i;
+	int q, sfd = -1, fd, r = AO_OK;
+
+	*removed = 0;
+	if (clean_dir(sp->rootfd, now, removed) != AO_OK)
+		r = AO_ERR_SYSTEM;
+	for (q = 0; q < AO_Q_COUNT; q++)
+		if (clean_dir(sp->fd[q], now, removed) != AO_OK)
+			r = AO_ERR_SYSTEM;
+	/* the state directory and its record directories */
+	if ((sfd = state_dir_open(state_dir)) < 0 ||
+	    clean_dir(sfd, now, removed) != AO_OK ||
+	    (fd = dup(sfd)) < 0 || list_dir(fd, is_plain, &subs, &n) != AO_OK)
+		r = AO_ERR_SYSTEM;
+	for (i = 0; i < n; i++) {
+		fd = openat(sfd, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd >= 0 && clean_dir(fd, now, removed) != AO_OK)
+			r = AO_ERR_SYSTEM;
+		if (fd >= 0)
+			close(fd);
+	}
+	ao_names_free(subs, n);
+	if (sfd >= 0)
+		close(sfd);
 	return r;
 }

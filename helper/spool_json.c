@@ -1,3 +1,5 @@
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,9 +131,24 @@ ao_spool_json_dump(const struct ao_event_rec *ev, char **out)
 	return to_text(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED, out);
 }
 
+/* {"queue", "file", "damaged"}: a spool file that is no event. */
+static json_object *
+damaged_obj(const struct ao_spool_damaged *x)
+{
+	json_object *o = json_object_new_object();
+
+	if (o != NULL && (add_str(o, "queue", ao_queue_name(x->q)) != 0 ||
+	    add_str(o, "file", x->name) != 0 ||
+	    add_str(o, "damaged", x->why) != 0)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	return o;
+}
+
 int
 ao_spool_json_status(const struct ao_event_rec *evs, const char **where,
-    size_t n, char **out)
+    size_t n, const struct ao_spool_damaged *d, size_t nd, char **out)
 {
 	json_object *arr = json_object_new_array();
 	size_t i;
@@ -139,10 +156,11 @@ ao_spool_json_status(const struct ao_event_rec *evs, const char **where,
 	*out = NULL;
 	if (arr == NULL)
 		return AO_ERR_NOMEM;
-	for (i = 0; i < n; i++) {
-		json_object *o = event_obj(&evs[i]);
+	for (i = 0; i < n + nd; i++) {
+		json_object *o = i < n ? event_obj(&evs[i]) :
+		    damaged_obj(&d[i - n]);
 
-		if (o == NULL || add_str(o, "queue", where[i]) != 0 ||
+		if (o == NULL || (i < n && add_str(o, "queue", where[i]) != 0) ||
 		    json_object_array_add(arr, o) != 0) {
 			json_object_put(o);
 			json_object_put(arr);
@@ -234,8 +252,22 @@ out:
 	return r;
 }
 
+/* Say why a record is refused, when the caller asked. */
+static void __attribute__((format(printf, 3, 4)))
+set_why(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || n == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+}
+
 int
-ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev)
+ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev,
+    char *why, size_t whysz)
 {
 	json_object *o = ao_json_parse(buf, len), *v, *arr;
 	long long ver = 0, uid = 0, attempts = 0;
@@ -244,10 +276,22 @@ ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev)
 	size_t i, n;
 	int r = AO_ERR_DATA;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object))
+	set_why(why, whysz, "a malformed record (a field missing, of the "
+	    "wrong type or invalid)");
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		set_why(why, whysz, "not a JSON object (cut short, or not "
+		    "written by pam_accessowl)");
 		goto out;
-	if (load_int(o, "version", &ver) || ver != AO_EVENT_VERSION)
+	}
+	if (load_int(o, "version", &ver))
 		goto out;
+	if (ver != AO_EVENT_VERSION) {
+		set_why(why, whysz, "a record of version %lld, %s (this one "
+		    "reads version %d)", ver, ver > AO_EVENT_VERSION ?
+		    "written by a newer pam_accessowl: upgrade this host" :
+		    "which no version writes", AO_EVENT_VERSION);
+		goto out;
+	}
 	if ((r = load_str(o, "id", &id, false)) ||
 	    (r = load_str(o, "user", &ev->user, false)) ||
 	    (r = load_str(o, "event", &ev->event, false)) ||
@@ -304,6 +348,8 @@ ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev)
 	}
 	r = AO_OK;
 out:
+	if (r != AO_ERR_DATA)
+		set_why(why, whysz, "%s", "");
 	free(id);
 	json_object_put(o);
 	return r;

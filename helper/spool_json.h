@@ -13,18 +13,26 @@
 #include <stddef.h>
 
 #include "record.h"
+#include "spool.h"
 
 /* ev as JSON text; caller frees.  AO_OK or AO_ERR_NOMEM. */
 int ao_spool_json_dump(const struct ao_event_rec *ev, char **out);
 
-/* Parse a record into ev (ao_event_init()ed).  AO_OK or AO_ERR_DATA. */
-int ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev);
+/*
+ * Parse a record into ev (ao_event_init()ed).  AO_OK, AO_ERR_NOMEM, or
+ * AO_ERR_DATA with why (when not NULL) saying what is wrong: not JSON, a
+ * record of another version (a newer pam_accessowl wrote it), a malformed
+ * record.
+ */
+int ao_spool_json_load(const char *buf, size_t len, struct ao_event_rec *ev,
+    char *why, size_t whysz);
 
 /*
  * `status --json`: an array of events, each with "queue" set to where[i]
- * ("queued", "parked", "delivered").  Caller frees *out.
+ * ("queued", "parked", "delivered"), then the nd damaged spool files,
+ * each {"queue", "file", "damaged": why}.  Caller frees *out.
  */
 int ao_spool_json_status(const struct ao_event_rec *evs, const char **where,
-    size_t n, char **out);
+    size_t n, const struct ao_spool_damaged *d, size_t nd, char **out);
 
 #endif

@@ -21,10 +21,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (ao_event_init(&ev) != AO_OK || ao_event_init(&ev2) != AO_OK)
 		abort();
-	if (ao_spool_json_load((const char *)data, size, &ev) == AO_OK) {
+	if (ao_spool_json_load((const char *)data, size, &ev, NULL, 0) == AO_OK) {
 		if (ao_spool_json_dump(&ev, &dump) != AO_OK)
 			abort();
-		if (ao_spool_json_load(dump, strlen(dump), &ev2) != AO_OK)
+		if (ao_spool_json_load(dump, strlen(dump), &ev2, NULL, 0) != AO_OK)
 			abort();    /* we cannot read back what we wrote */
 		if (ao_spool_json_dump(&ev2, &dump2) != AO_OK ||
 		    strcmp(dump, dump2) != 0)

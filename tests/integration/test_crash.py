@@ -1,13 +1,14 @@
 """kill -9 at random moments: nothing lost, nothing filed twice."""
 import collections
 import json
+import os
 import random
 import signal
 import subprocess
 import time
 
 from conftest import HELPER
-from worlds import people
+from worlds import people, person_states
 
 STATES = 6
 
@@ -69,3 +70,75 @@ def test_fifty_kill9_trials_file_each_state_exactly_once(fake, env):
     posts = f.posts()
     assert len(posts) >= len(revs)
     assert {p["status"] for p in posts} <= {201, 409, None}
+
+
+def metrics(e):
+    """status --prometheus as {name{labels}: value}."""
+    p = helper(e, "status", "--prometheus")
+    assert p.returncode == 0, p.stderr
+    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in
+            p.stdout.splitlines() if l and not l.startswith("#"))}
+
+
+def killed_at(e, call, n, *args):
+    """Run the helper with SIGKILL at entry to its n-th `call` (strace):
+    the call is not made, nothing after it happens."""
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # no LSan in ptrace
+    return subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e",
+                           f"inject={call}:signal=KILL:when={n}", HELPER,
+                           "-c", str(e.config_path)] + list(args),
+                          capture_output=True, text=True, timeout=180,
+                          env=env)
+
+
+# the steps of `deliver --retry-parked` that change the spool: the re-keyed
+# event written where it is, its move to queue/, the delivery's progress,
+# the follow record, the move to done/, and the syncs between them; and
+# the unlinks an older version's move made
+RETRY_CRASH_POINTS = [("renameat", n) for n in range(1, 7)] + \
+    [("fsync", n) for n in range(1, 7)] + [("unlinkat", n) for n in (1, 2)]
+
+
+def test_retry_parked_killed_at_every_step_files_each_state_once(fake, env):
+    """deliver --retry-parked gives a refused state a new key and moves the
+    event back to queue/.  Killed at any step (an older version wrote the
+    queue/ copy before it removed the parked/ one, and a later retry
+    re-keyed that copy again: two revocations), the runs after it (the
+    timer's deliver, the administrator's retry) revoke every state once,
+    and status, the metrics and the spool agree."""
+    from rootenv import require
+    require("strace")
+    names = [f"crash{i}" for i in range(len(RETRY_CRASH_POINTS))]
+    f = fake(people(*names, active=2))
+    failed, kills = [], 0
+    for (call, n), name in zip(RETRY_CRASH_POINTS, names):
+        e = env(f, identity='email_domain = "example.com";')
+        f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+                   "action": "status", "status": 422}])
+        assert helper(e, "revoke", "--user", name).returncode == 65
+        [ev] = json.loads(helper(e, "status", "--json").stdout)
+        assert ev["queue"] == "parked"
+        p = killed_at(e, call, n, "deliver", "--retry-parked")
+        killed = p.returncode != 0
+        kills += killed and call != "unlinkat"
+        # recovery: the timer, then the administrator tries again
+        for args in (("deliver", "--now"), ("deliver", "--retry-parked"),
+                     ("deliver", "--now")):
+            helper(e, *args)
+        mine = set(person_states(name, 2))
+        revs = collections.Counter(r["access_state_id"] for r in
+                                   f.revocations()
+                                   if r["access_state_id"] in mine)
+        status = json.loads(helper(e, "status", "--json").stdout)
+        m = metrics(e)
+        # (a killed writer's temporary file stays until it is an hour old)
+        left = sorted(x.name for d in ("queue", "parked")
+                      for x in (e.spool / d).glob("*.json"))
+        outcome = (dict(revs), [x["queue"] for x in status],
+                   m['accessowl_events{queue="parked"}'],
+                   m['accessowl_events{queue="queued"}'],
+                   m['accessowl_events{queue="delivered"}'], left)
+        if outcome != ({s: 1 for s in mine}, ["delivered"], 0, 0, 1, []):
+            failed.append((call, n, killed, outcome))
+    assert not failed, failed
+    assert kills == 12  # each kill but the unlinks landed in the run

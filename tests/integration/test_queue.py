@@ -5,7 +5,7 @@ import time
 
 from harness import HELPER
 from pamwrap import HASH, PamWorld, wait_for
-from worlds import filed_for, people
+from worlds import filed_for, people, person_states
 
 
 def status(e):
@@ -113,7 +113,9 @@ def test_event_enqueued_during_a_delivery_is_not_stranded(fake, env):
     assert wait_for(lambda: len(filed_for(f, "erin")) == 2, timeout=30), \
         e.run("status").stdout
     assert len(filed_for(f, "alice")) == 2
-    assert [x["queue"] for x in status(e)] == ["delivered", "delivered"]
+    # (the deliverer moves it to done/ a moment after its last answer)
+    assert wait_for(lambda: [x["queue"] for x in status(e)] ==
+                    ["delivered", "delivered"], timeout=30), status(e)
 
 
 def test_retry_parked_after_fixing_the_identity(fake, env):
@@ -174,9 +176,9 @@ def test_first_events_at_once_on_a_fresh_host(fake, env):
 
 
 def test_an_event_in_two_queues_is_listed_once(fake, env):
-    """A move writes the new copy before it removes the old one: for a
-    moment (or after a crash between the two) an event is in two queues.
-    status lists it once, from the later queue."""
+    """An older version's move wrote the new copy before it removed the old
+    one: a crash between the two left an event in two queues.  status
+    lists it once, as the copy the deliverer acts on."""
     import shutil
     f, e = deleted_and_delivered(fake, env)
     [done] = list((e.spool / "done").glob("*.json"))
@@ -210,3 +212,35 @@ def test_an_episode_whose_event_was_lost_is_queued_again_once(fake, env):
     # filed before: the same keys, refused as duplicates
     assert len(filed_for(f, "alice")) == 2
     assert [p["status"] for p in f.posts()] == [201, 201, 409, 409]
+
+
+def test_leftover_copies_of_an_interrupted_move_are_settled(fake, env):
+    """What an older version left when killed inside `deliver
+    --retry-parked`, between writing queue/<ev> (its refused state re-keyed)
+    and removing parked/<ev>: the queue copy is the event, the parked one a
+    leftover.  The runs after it revoke each state once: the parked copy is
+    removed, never re-keyed again, and status shows it queued meanwhile."""
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+               "action": "status", "status": 422}])
+    assert e.run("revoke", "--user", "alice").returncode == 65
+    [parked] = list((e.spool / "parked").glob("*.json"))
+    ev = json.loads(parked.read_text())
+    for s in ev["states"]:
+        if s["status"] == "failed":
+            s["status"], s["idempotency_key"] = "pending", s["idempotency_key"] + "-x"
+    copy = e.spool / "queue" / parked.name
+    copy.write_text(json.dumps(ev))
+    os.chown(copy, parked.stat().st_uid, parked.stat().st_gid)
+    assert [x["queue"] for x in status(e)] == ["queued"]
+    p = e.run("deliver", "--retry-parked")
+    assert p.returncode == 0, p.stderr
+    assert "was a leftover copy of the event in queue/" in p.stderr
+    assert "parked/" + parked.name in p.stderr
+    for args in (("deliver", "--now"), ("deliver", "--retry-parked")):
+        assert e.run(*args).returncode == 0
+    assert [x["queue"] for x in status(e)] == ["delivered"]
+    assert sorted(r["access_state_id"] for r in filed_for(f, "alice")) == \
+        sorted(person_states("alice"))
+    assert list((e.spool / "parked").glob("*.json")) == []

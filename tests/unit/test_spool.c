@@ -13,11 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,6 +148,42 @@ count(const char *dir, const char *prefix)
 #define GUARD_NAME "test_spool"
 #include "guard.h"
 
+/* What the code under test logs to stderr between the two calls. */
+static int saved_stderr = -1;
+
+static void
+capture_begin(void)
+{
+	int fd = open(at("stderr"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600);
+
+	assert_true(fd >= 0);
+	fflush(stderr);
+	assert_true((saved_stderr = dup(STDERR_FILENO)) >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	close(fd);
+}
+
+static void
+capture_end(char *out, size_t n)
+{
+	fflush(stderr);
+	assert_int_equal(dup2(saved_stderr, STDERR_FILENO), STDERR_FILENO);
+	close(saved_stderr);
+	saved_stderr = -1;
+	assert_true(get_file(at("stderr"), out, n));
+	assert_int_equal(unlink(at("stderr")), 0);
+}
+
+/* Set path's mtime (and atime) to unix time t. */
+static void
+set_mtime(const char *path, long long t)
+{
+	struct timespec ts[2] = { { (time_t)t, 0 }, { (time_t)t, 0 } };
+
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
 static long long
 now_ms(void)
 {
@@ -152,6 +191,34 @@ now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * on: every descriptor taken (a low RLIMIT_NOFILE, filled with /dev/null),
+ * so that the next open fails with EMFILE; off: all given back.
+ */
+static void
+out_of_fds(bool on)
+{
+	static struct rlimit saved;
+	static int fds[256];
+	static size_t n;
+	struct rlimit low;
+	int fd;
+
+	if (!on) {
+		while (n > 0)
+			close(fds[--n]);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+		return;
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	low = saved;
+	low.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < sizeof(fds) / sizeof(fds[0]) &&
+	    (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[n++] = fd;
 }
 
 #define ID_A "0123456789abcdef0123456789abcdef"
@@ -418,11 +485,16 @@ spool_open_layout(void **state)
 		assert_int_equal(st.st_mode & 07777, 0700);
 		assert_int_equal(st.st_uid, geteuid());
 	}
+	/* .lock is the deliverer's, made when it first locks */
+	assert_false(exists(at("spool/.lock")));
+	assert_int_equal(ao_spool_lock(&sp, 0), AO_OK);
 	assert_int_equal(lstat(at("spool/.lock"), &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_mode & 077, 0);
+	ao_spool_unlock(&sp);
 	/* opened again: the same layout, nothing added */
 	assert_int_equal(ao_spool_open(at("spool"), &sp2), AO_OK);
+	assert_int_equal(ao_spool_lock(&sp2, 0), AO_OK);
 	assert_int_equal(count(at("spool"), ""), 4);
 	ao_spool_close(&sp2);
 	ao_spool_close(&sp);
@@ -431,24 +503,94 @@ spool_open_layout(void **state)
 	assert_int_equal(sp.lockfd, -1);
 	assert_int_equal(sp.rootfd, -1);
 
-	/* a queue directory swapped for a symlink is not used */
-	assert_int_equal(mkdir(at("elsewhere"), 0700), 0);
-	assert_int_equal(rmdir(at("spool/parked")), 0);
-	assert_int_equal(symlink(at("elsewhere"), at("spool/parked")), 0);
-	assert_int_equal(ao_spool_open(at("spool"), &sp), AO_ERR_PERM);
-	assert_int_equal(count(at("elsewhere"), ""), 0);
-	/* likewise a .lock that is a FIFO: refused, without blocking */
-	assert_int_equal(unlink(at("spool/parked")), 0);
-	assert_int_equal(unlink(at("spool/.lock")), 0);
-	assert_int_equal(mkfifo(at("spool/.lock"), 0600), 0);
-	guard();
-	assert_int_equal(ao_spool_open(at("spool"), &sp), AO_ERR_PERM);
-	unguard();
-
 	assert_string_equal(ao_queue_name(AO_Q_QUEUE), "queued");
 	assert_string_equal(ao_queue_name(AO_Q_PARKED), "parked");
 	assert_string_equal(ao_queue_name(AO_Q_DONE), "delivered");
 	assert_string_equal(ao_queue_name(AO_Q_COUNT), "?");
+}
+
+/*
+ * An entry of the spool that is not what it must be: the error names it,
+ * says what it is and how to fix it.  A queue directory stops the spool
+ * (every command needs it); .lock stops deliveries only.  Nothing is
+ * followed, waited on or made in its place.
+ */
+static void
+spool_odd_entries(void **state)
+{
+	enum kind { FILE_, DIR_, FIFO_, LINK_ };
+	static const struct {
+		const char *entry;
+		enum kind kind;
+		int open_want, lock_want;
+		const char *says;
+	} cases[] = {
+		{ ".lock", DIR_, AO_OK, AO_ERR_SYSTEM, "/.lock: it is a "
+		    "directory, not a regular file; move it aside" },
+		{ ".lock", FIFO_, AO_OK, AO_ERR_SYSTEM, "/.lock: it is a FIFO, "
+		    "not a regular file" },
+		{ ".lock", LINK_, AO_OK, AO_ERR_SYSTEM, "/.lock: it is a "
+		    "symbolic link, not a regular file" },
+		{ "parked", FILE_, AO_ERR_PERM, 0, "/parked is a regular file, "
+		    "not a directory; move it aside" },
+		{ "parked", FIFO_, AO_ERR_PERM, 0, "/parked is a FIFO, not a "
+		    "directory" },
+		{ "parked", LINK_, AO_ERR_PERM, 0, "/parked is a symbolic link, "
+		    "not a directory" },
+		{ "queue", FILE_, AO_ERR_PERM, 0, "/queue is a regular file" },
+		{ "done", DIR_, AO_OK, AO_OK, NULL },
+	};
+	char entry[64], log[2048], text[64];
+	struct ao_spool sp;
+	size_t i;
+	int r;
+
+	(void)state;
+	put_file(at("target"), "keep\n");
+	assert_int_equal(mkdir(at("target.d"), 0700), 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		open_spool(&sp);
+		ao_spool_close(&sp);
+		snprintf(entry, sizeof(entry), "spool/%s", cases[i].entry);
+		(void)rmdir(at(entry));
+		(void)unlink(at(entry));
+		switch (cases[i].kind) {
+		case FILE_: put_file(at(entry), "x\n"); break;
+		case DIR_: assert_int_equal(mkdir(at(entry), 0700), 0); break;
+		case FIFO_: assert_int_equal(mkfifo(at(entry), 0600), 0); break;
+		case LINK_:
+			assert_int_equal(symlink(at(cases[i].entry[0] == '.' ?
+			    "target" : "target.d"), at(entry)), 0);
+			break;
+		}
+		guard();
+		capture_begin();
+		r = ao_spool_open(at("spool"), &sp);
+		if (r == AO_OK && cases[i].open_want == AO_OK) {
+			int l = ao_spool_lock(&sp, 0);
+
+			if (l != cases[i].lock_want)
+				fail_msg("case %zu: lock %d, want %d", i, l,
+				    cases[i].lock_want);
+		}
+		capture_end(log, sizeof(log));
+		unguard();
+		if (r != cases[i].open_want)
+			fail_msg("case %zu: open %d, want %d", i, r,
+			    cases[i].open_want);
+		if (cases[i].says != NULL && strstr(log, cases[i].says) == NULL)
+			fail_msg("case %zu: logged \"%s\"", i, log);
+		if (cases[i].says == NULL && log[0] != '\0')
+			fail_msg("case %zu: logged \"%s\"", i, log);
+		if (r == AO_OK)
+			ao_spool_close(&sp);
+		/* what a link pointed at is untouched */
+		assert_int_equal(count(at("target.d"), ""), 0);
+		assert_true(get_file(at("target"), text, sizeof(text)));
+		assert_string_equal(text, "keep\n");
+		(void)rmdir(at(entry));
+		(void)unlink(at(entry));
+	}
 }
 
 static void
@@ -540,6 +682,93 @@ move(void **state)
 	assert_int_equal(count(at("spool/queue"), ""), 0);
 	assert_int_equal(count(at("spool/done"), ""), 1);
 	assert_int_equal(count(at("spool/parked"), ""), 0);
+
+	/* one rename: never in two queues, no temporary file left; a stale
+	 * copy where it goes is replaced */
+	ev.attempts = 4;
+	assert_int_equal(ao_spool_put(&sp, AO_Q_PARKED, &ev), AO_OK);
+	ev.attempts = 5;
+	assert_int_equal(ao_spool_move(&sp, AO_Q_DONE, AO_Q_PARKED, &ev),
+	    AO_OK);
+	assert_int_equal(count(at("spool/done"), ""), 0);
+	assert_int_equal(count(at("spool/parked"), ""), 1);
+	assert_int_equal(ao_spool_list(&sp, AO_Q_PARKED, &names, &n), AO_OK);
+	assert_int_equal(ao_spool_get(&sp, AO_Q_PARKED, names[0], &got), AO_OK);
+	assert_int_equal(got.attempts, 5);
+	ao_event_free(&got);
+	ao_names_free(names, n);
+	ao_event_free(&ev);
+	ao_spool_close(&sp);
+}
+
+/*
+ * An event in two queues (an older version's interrupted move): the copy
+ * of the higher rank is the event (done/, then queue/, then parked/); a
+ * lower one is removed only when the higher one can be read.
+ */
+static void
+settle_copies(void **state)
+{
+	enum { Q = 1 << AO_Q_QUEUE, P = 1 << AO_Q_PARKED, D = 1 << AO_Q_DONE };
+	static const struct {
+		unsigned in;            /* the queues holding a copy */
+		unsigned damaged;       /* ...of which these are damaged */
+		enum ao_queue q;        /* the one asked about */
+		int want;
+		unsigned left;          /* the copies left */
+	} cases[] = {
+		{ Q, 0, AO_Q_QUEUE, AO_OK, Q },
+		{ P, 0, AO_Q_PARKED, AO_OK, P },
+		{ D, 0, AO_Q_DONE, AO_OK, D },
+		{ Q | D, 0, AO_Q_QUEUE, AO_ERR_NOTFOUND, D },
+		{ Q | D, 0, AO_Q_DONE, AO_OK, Q | D },
+		{ P | Q, 0, AO_Q_PARKED, AO_ERR_NOTFOUND, Q },  /* re-keyed */
+		{ P | Q, 0, AO_Q_QUEUE, AO_OK, P | Q },
+		{ P | D, 0, AO_Q_PARKED, AO_ERR_NOTFOUND, D },
+		{ P | Q | D, 0, AO_Q_PARKED, AO_ERR_NOTFOUND, Q | D },
+		/* in doubt nothing is removed, nor acted on */
+		{ Q | D, D, AO_Q_QUEUE, AO_ERR_TEMP, Q | D },
+		{ P | Q, Q, AO_Q_PARKED, AO_ERR_TEMP, P | Q },
+		/* a damaged lower copy is the higher one's leftover all the same */
+		{ Q | D, Q, AO_Q_QUEUE, AO_ERR_NOTFOUND, D },
+	};
+	struct ao_event_rec ev;
+	struct ao_spool sp;
+	char name[128], path[192];
+	size_t i;
+	int q, r;
+
+	(void)state;
+	open_spool(&sp);
+	mkev(&ev, ID_A, 1700000000, "alice");
+	ao_event_filename(&ev, name, sizeof(name));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (q = 0; q < AO_Q_COUNT; q++) {
+			if (!(cases[i].in & (1u << q)))
+				continue;
+			snprintf(path, sizeof(path), "spool/%s/%s",
+			    ao_queue_dir(q), name);
+			if (cases[i].damaged & (1u << q))
+				put_file(at(path), "{ damaged");
+			else
+				assert_int_equal(ao_spool_put(&sp, q, &ev),
+				    AO_OK);
+		}
+		r = ao_spool_settle_copies(&sp, cases[i].q, name);
+		if (r != cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, r,
+			    cases[i].want);
+		for (q = 0; q < AO_Q_COUNT; q++) {
+			snprintf(path, sizeof(path), "spool/%s/%s",
+			    ao_queue_dir(q), name);
+			if (exists(at(path)) != !!(cases[i].left & (1u << q)))
+				fail_msg("case %zu: %s %s", i, path,
+				    exists(at(path)) ? "left" : "removed");
+			(void)unlink(at(path));
+		}
+	}
+	assert_true(ao_queue_rank(AO_Q_DONE) > ao_queue_rank(AO_Q_QUEUE));
+	assert_true(ao_queue_rank(AO_Q_QUEUE) > ao_queue_rank(AO_Q_PARKED));
 	ao_event_free(&ev);
 	ao_spool_close(&sp);
 }
@@ -609,24 +838,44 @@ prune_done(void **state)
 	ao_spool_close(&sp);
 }
 
-/* What the service user (or a crash) may leave in queue/: read, and
- * made durable where it is (a regular file only, never waited on). */
+/*
+ * What the service user (or a crash) may leave in queue/: each says what
+ * it is.  Damaged (AO_ERR_DATA) needs a person; "cannot read now"
+ * (AO_ERR_SYSTEM) is not damaged.  And made durable where it is (a
+ * regular file only, never waited on).
+ */
 static void
 get_hostile(void **state)
 {
-	static const struct { const char *name; int want, sync; } cases[] = {
-		{ "bad.json", AO_ERR_DATA, AO_OK },      /* not JSON */
-		{ "cut.json", AO_ERR_DATA, AO_OK },      /* half a record */
-		{ "wrong.json", AO_ERR_DATA, AO_OK },    /* an unknown event */
-		{ "fifo.json", AO_ERR_DATA, AO_ERR_DATA }, /* never waited on */
-		{ "link.json", AO_ERR_DATA, AO_ERR_DATA }, /* never followed */
-		{ "dir.json", AO_ERR_DATA, AO_ERR_DATA },
-		{ "missing.json", AO_ERR_NOTFOUND, AO_ERR_NOTFOUND },
+	static const struct {
+		const char *name;
+		int want;
+		const char *why;
+		int sync;
+	} cases[] = {
+		{ "bad.json", AO_ERR_DATA, "not a JSON object", AO_OK },
+		{ "cut.json", AO_ERR_DATA, "not a JSON object", AO_OK },
+		{ "wrong.json", AO_ERR_DATA, "a malformed record", AO_OK },
+		{ "newer.json", AO_ERR_DATA, "a record of version 2, written "
+		    "by a newer pam_accessowl: upgrade this host", AO_OK },
+		{ "older.json", AO_ERR_DATA, "a record of version 0, which no "
+		    "version writes", AO_OK },
+		{ "big.json", AO_ERR_DATA, "larger than 4194304 bytes", AO_OK },
+		{ "fifo.json", AO_ERR_DATA, "it is a FIFO, not a regular file",
+		    AO_ERR_DATA },
+		{ "link.json", AO_ERR_DATA, "it is a symbolic link, not a "
+		    "regular file", AO_ERR_DATA },
+		{ "dir.json", AO_ERR_DATA, "it is a directory, not a regular "
+		    "file", AO_ERR_DATA },
+		{ "unreadable.json", AO_ERR_DATA, "the service user may not "
+		    "read it (owner uid ", AO_ERR_DATA },
+		{ "missing.json", AO_ERR_NOTFOUND, "gone", AO_ERR_NOTFOUND },
 	};
 	struct ao_event_rec ev, got;
 	struct ao_spool sp;
-	char good[160], text[4096];
+	char good[160], text[4096], *big, *v;
 	size_t i;
+	int r;
 
 	(void)state;
 	open_spool(&sp);
@@ -640,23 +889,37 @@ get_hostile(void **state)
 
 	assert_true(get_file(at(good), text, sizeof(text)));
 	put_file(at("spool/queue/bad.json"), "{not json");
+	put_file(at("spool/queue/unreadable.json"), text);
+	assert_int_equal(chmod(at("spool/queue/unreadable.json"), 0), 0);
+	assert_non_null(v = strstr(text, "\"version\": 1"));
+	v[11] = '2';
+	put_file(at("spool/queue/newer.json"), text);
+	v[11] = '0';
+	put_file(at("spool/queue/older.json"), text);
+	v[11] = '1';
 	text[strlen(text) / 2] = '\0';
 	put_file(at("spool/queue/cut.json"), text);
 	assert_true(get_file(at(good), text, sizeof(text)));
 	assert_non_null(strstr(text, "\"locked\""));
 	memcpy(strstr(text, "\"locked\""), "\"lockex\"", 8);
 	put_file(at("spool/queue/wrong.json"), text);
+	assert_non_null(big = malloc(5u << 20));
+	memset(big, ' ', 5u << 20);
+	big[(5u << 20) - 1] = '\0';
+	put_file(at("spool/queue/big.json"), big);
+	free(big);
 	assert_int_equal(mkfifo(at("spool/queue/fifo.json"), 0600), 0);
 	assert_int_equal(symlink(at(good), at("spool/queue/link.json")), 0);
 	assert_int_equal(mkdir(at("spool/queue/dir.json"), 0700), 0);
 
 	guard();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = ao_spool_get(&sp, AO_Q_QUEUE, cases[i].name, &got);
-
+		r = ao_spool_get(&sp, AO_Q_QUEUE, cases[i].name, &got);
 		if (r != cases[i].want)
 			fail_msg("%s: got %d, want %d", cases[i].name, r,
 			    cases[i].want);
+		if (strstr(sp.why, cases[i].why) == NULL)
+			fail_msg("%s: \"%s\"", cases[i].name, sp.why);
 		/* ev is initialised whatever the outcome: freed here */
 		assert_non_null(got.user);
 		ao_event_free(&got);
@@ -667,6 +930,18 @@ get_hostile(void **state)
 	}
 	assert_int_equal(ao_spool_sync(&sp, AO_Q_DONE, good + 11), AO_OK);
 	unguard();
+
+	/* out of descriptors (EMFILE): a healthy file cannot be read now;
+	 * that is not damage */
+	out_of_fds(true);
+	r = ao_spool_get(&sp, AO_Q_DONE, good + 11, &got);
+	out_of_fds(false);
+	ao_event_free(&got);
+	assert_int_equal(r, AO_ERR_SYSTEM);
+	assert_string_equal(sp.why, strerror(EMFILE));
+	assert_int_equal(ao_spool_get(&sp, AO_Q_DONE, good + 11, &got), AO_OK);
+	assert_string_equal(sp.why, "");
+	ao_event_free(&got);
 	ao_spool_close(&sp);
 }
 
@@ -769,6 +1044,93 @@ durable_write(void **state)
 	assert_string_equal(text, "new\n");
 	assert_int_equal(count(at("d"), ".tmp-"), 0);
 	close(dfd);
+}
+
+/*
+ * What interrupted writes left: ".tmp-*" regular files older than
+ * AO_TMP_STALE that no writer holds, in the spool, its queues, the state
+ * directory and its subdirectories.  Nothing else.
+ */
+static void
+clean_tmp(void **state)
+{
+	static const struct {
+		const char *path;
+		enum { REG, HELD, FRESH, FIFO_, DIR_, LINK_ } what;
+		bool removed;
+	} cases[] = {
+		{ "spool/queue/.tmp-0000000000000001", REG, true },
+		{ "spool/parked/.tmp-0000000000000002", REG, true },
+		{ "spool/done/.tmp-0000000000000003", REG, true },
+		{ "spool/.tmp-0000000000000004", REG, true },
+		{ "state/.tmp-0000000000000005", REG, true },
+		{ "state/follow/.tmp-0000000000000006", REG, true },
+		{ "spool/queue/.tmp-0000000000000007", HELD, false },  /* live */
+		{ "spool/queue/.tmp-0000000000000008", FRESH, false },
+		{ "spool/queue/.tmp-0000000000000009", FIFO_, false },
+		{ "spool/queue/.tmp-000000000000000a", DIR_, false },
+		{ "spool/queue/.tmp-000000000000000b", LINK_, false },
+		{ "spool/queue/1700000000-old.json", REG, false },
+		{ "state/follow/0123456789abcdef0123456789abcdef", REG, false },
+		{ "state/follow/deeper/.tmp-000000000000000c", REG, false },
+	};
+	long long now = (long long)time(NULL);
+	struct ao_spool sp;
+	char text[64];
+	size_t i, removed = 99;
+	int held = -1;
+
+	(void)state;
+	open_spool(&sp);
+	assert_int_equal(mkdir(at("state"), 0700), 0);
+	assert_int_equal(mkdir(at("state/follow"), 0700), 0);
+	assert_int_equal(mkdir(at("state/follow/deeper"), 0700), 0);
+	put_file(at("target"), "keep\n");
+	set_mtime(at("target"), now - 2 * AO_TMP_STALE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = at(cases[i].path);
+
+		switch (cases[i].what) {
+		case FIFO_:
+			assert_int_equal(mkfifo(p, 0600), 0);
+			break;
+		case DIR_:
+			assert_int_equal(mkdir(p, 0700), 0);
+			break;
+		case LINK_:
+			assert_int_equal(symlink(at("target"), p), 0);
+			break;
+		default:
+			put_file(p, "half a rec");
+		}
+		if (cases[i].what == HELD)
+			/* what a writer holds from creation to rename */
+			assert_true((held = open(p, O_RDONLY | O_CLOEXEC)) >= 0 &&
+			    flock(held, LOCK_EX | LOCK_NB) == 0);
+		if (cases[i].what != FRESH)
+			set_mtime(p, now - AO_TMP_STALE - 60);
+	}
+	guard();
+	assert_int_equal(ao_spool_clean_tmp(&sp, at("state"), now, &removed),
+	    AO_OK);
+	unguard();
+	assert_int_equal(removed, 6);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (exists(at(cases[i].path)) == cases[i].removed)
+			fail_msg("%s: %s", cases[i].path, cases[i].removed ?
+			    "left" : "removed");
+	assert_true(get_file(at("target"), text, sizeof(text)));
+	assert_string_equal(text, "keep\n");
+	/* once its writer is gone, the held one is a leftover too */
+	close(held);
+	assert_int_equal(ao_spool_clean_tmp(&sp, at("state"), now, &removed),
+	    AO_OK);
+	assert_int_equal(removed, 1);
+	/* ao_durable_write leaves none, and holds the one it writes */
+	assert_int_equal(ao_durable_write(sp.fd[AO_Q_QUEUE], "f", "x", 1),
+	    AO_OK);
+	assert_int_equal(count(at("spool/queue"), ".tmp-"), 4);
+	ao_spool_close(&sp);
 }
 
 static void
@@ -906,6 +1268,36 @@ record_not_regular(void **state)
 	assert_int_not_equal(ao_record_read(at("state"), "people", "alice", out,
 	    sizeof(out)), AO_OK);
 	assert_string_equal(out, "");
+}
+
+/* A record or state file that cannot be read now (EMFILE) is neither
+ * absent nor damaged: a caller that removes damaged ones keeps it. */
+static void
+records_cannot_read_now(void **state)
+{
+	char out[64], *text = NULL;
+	size_t len = 0;
+	int r1, r2, r3;
+
+	(void)state;
+	assert_int_equal(mkdir(at("state"), 0700), 0);
+	assert_int_equal(ao_record_write(at("state"), "follow", "alice",
+	    "1 x.json"), AO_OK);
+	put_file(at("state/scan.state"), "x\n");
+	out_of_fds(true);
+	r1 = ao_record_read(at("state"), "follow", "alice", out, sizeof(out));
+	r2 = ao_state_read(at("state"), "scan.state", 1024, &text, &len);
+	r3 = ao_record_read(at("state"), "follow", "bob", out, sizeof(out));
+	out_of_fds(false);
+	assert_int_equal(r1, AO_ERR_SYSTEM);
+	assert_int_equal(r2, AO_ERR_SYSTEM);
+	assert_int_equal(r3, AO_ERR_SYSTEM);    /* not "there is none" */
+	assert_null(text);
+	assert_int_equal(ao_record_read(at("state"), "follow", "alice", out,
+	    sizeof(out)), AO_OK);
+	assert_string_equal(out, "1 x.json");
+	assert_int_equal(ao_record_read(at("state"), "follow", "bob", out,
+	    sizeof(out)), AO_ERR_NOTFOUND);
 }
 
 static void
@@ -1055,16 +1447,20 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(dir_prepare_table),
 		T(spool_open_layout),
+		T(spool_odd_entries),
 		T(put_list_get),
 		T(move),
+		T(settle_copies),
 		T(prune_done),
 		T(get_hostile),
 		T(lock),
 		T(hold),
 		T(durable_write),
+		T(clean_tmp),
 		T(records),
 		T(record_bad_names),
 		T(record_not_regular),
+		T(records_cannot_read_now),
 		T(state_files),
 		T(remove_dir),
 	};

@@ -145,7 +145,7 @@ dry_run(struct ao_session *run, const struct target *t)
 			ao_sanitize(app, sizeof(app), app_label(
 			    st.v[i].application_title, st.v[i].application_id));
 			if (by != NULL)
-				ao_print("filed elsewhere\t%s\tstate %s\t"
+				ao_print("already pending\t%s\tstate %s\t"
 				    "revocation %s (pending)\n", app, st.v[i].id,
 				    by->id);
 			else
@@ -176,7 +176,7 @@ print_outcome(const struct ao_event_rec *ev, const struct target *t)
 		ao_sanitize(err, sizeof(err), s->error ? s->error : "");
 		switch (s->status) {
 		case AO_ST_FILED:
-			ao_print("revoked\t%s\tstate %s\trevocation %s (%s)\n", app,
+			ao_print("filed\t%s\tstate %s\trevocation %s (%s)\n", app,
 			    s->id, s->revocation_id ? s->revocation_id : "?",
 			    ao_sanitize(rst, sizeof(rst), s->revocation_status ?
 			    s->revocation_status : "?"));
@@ -186,8 +186,8 @@ print_outcome(const struct ao_event_rec *ev, const struct target *t)
 			    "received this request already)\n", app, s->id);
 			break;
 		case AO_ST_COVERED:
-			ao_print("filed elsewhere\t%s\tstate %s\trevocation %s "
-			    "(pending, filed by another host or a person)\n",
+			ao_print("already pending\t%s\tstate %s\trevocation %s "
+			    "(pending: filed earlier, here or elsewhere)\n",
 			    app, s->id, s->revocation_id ? s->revocation_id :
 			    "?");
 			break;

@@ -98,25 +98,29 @@ fmt_time(long long t, char *out, size_t n)
 /* One line per access state: application, what we did, the revocation
  * and where it stands. */
 static void
-print_states(const struct ao_event_rec *ev)
+print_states(const struct ao_event_rec *ev, const struct ao_rev_index *ix)
 {
 	static const char *const did[] = {
 		[AO_ST_PENDING] = "not filed yet", [AO_ST_FILED] = "filed",
 		[AO_ST_EARLIER] = "filed earlier", [AO_ST_FAILED] = "refused",
-		[AO_ST_COVERED] = "filed elsewhere",
+		[AO_ST_COVERED] = "already pending",
 	};
 	size_t i;
 
 	for (i = 0; i < ev->nstates; i++) {
 		const struct ao_ev_state *s = &ev->states[i];
 		char app[48], rid[80], st[40], why[300], next[32];
+		const char *known;
 
 		ao_sanitize(app, sizeof(app), s->app_title ? s->app_title :
 		    s->app_id ? s->app_id : "?");
 		ao_sanitize(rid, sizeof(rid), s->revocation_id ?
 		    s->revocation_id : "-");
-		ao_sanitize(st, sizeof(st), s->revocation_status ?
-		    s->revocation_status : "");
+		/* what the revocation became, also when another event of
+		 * the spool learnt it (this one was covered by it) */
+		known = ao_rev_index_status(ix, s->revocation_id);
+		ao_sanitize(st, sizeof(st), known ? known :
+		    s->revocation_status ? s->revocation_status : "");
 		ao_sanitize(why, sizeof(why), s->revocation_reason ?
 		    s->revocation_reason : s->error ? s->error : "");
 		ao_print("    %-24s %-15s revocation %s%s%s%s%s", app,
@@ -134,12 +138,15 @@ static void
 print_text(const struct entry *e, size_t n)
 {
 	long long now = (long long)time(NULL);
+	struct ao_rev_index ix;
 	size_t i, j;
 
 	if (n == 0) {
 		ao_print("no events\n");
 		return;
 	}
+	if (ao_rev_index_build(e, n, &ix) != AO_OK)
+		memset(&ix, 0, sizeof(ix));  /* each event's own view, then */
 	ao_print("%-16s %-9s %-9s %-19s %-7s %s\n", "ACCOUNT", "EVENT", "QUEUE",
 	    "SINCE", "STATES", "DETAIL");
 	for (i = 0; i < n; i++) {
@@ -182,17 +189,21 @@ print_text(const struct entry *e, size_t n)
 		} else {
 			ao_print("%s", err);
 		}
-		for (j = 0, rejected = 0; j < ev->nstates; j++)
-			if (ev->states[j].revocation_status != NULL &&
-			    strcmp(ev->states[j].revocation_status,
-			    "rejected") == 0)
-				rejected++;
+		for (j = 0, rejected = 0; j < ev->nstates; j++) {
+			const char *st = ao_rev_index_status(&ix,
+			    ev->states[j].revocation_id);
+
+			if (st == NULL)
+				st = ev->states[j].revocation_status;
+			rejected += st != NULL && strcmp(st, "rejected") == 0;
+		}
 		if (rejected > 0)
 			ao_print("%s[%zu REJECTED by AccessOwl]", err[0] ? " " :
 			    "", rejected);
 		ao_print("\n");
-		print_states(ev);
+		print_states(ev, &ix);
 	}
+	ao_rev_index_free(&ix);
 }
 
 /* The scan's guard holds deletions (scanstate.h): say so first. */

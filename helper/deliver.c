@@ -271,9 +271,13 @@ ao_deliver_event(struct ao_session *run, struct ao_spool *sp,
 			(void)ao_set(&s->revocation_status, rev.status);
 			(void)ao_set(&s->error, NULL);
 			ao_revocation_free(&rev);
-			ao_info("account %s (%s): access state %s %s", ev->user,
-			    ev->event, s->id, res == AO_FILED_NEW ?
-			    "revoked" : "was filed earlier");
+			/* filed is not revoked: that is for AccessOwl, or an
+			 * application's owner, to do (follow.h) */
+			ao_info("account %s (%s): access state %s %s (revocation "
+			    "%s, %s)", ev->user, ev->event, s->id, res ==
+			    AO_FILED_NEW ? "filed" : "was filed earlier",
+			    s->revocation_id ? s->revocation_id : "?",
+			    s->revocation_status ? s->revocation_status : "?");
 		} else if (r == AO_ERR_REJECTED) {
 			if (covered_after_422(run, ev, s)) {
 				ao_info("account %s (%s): access state %s was "

@@ -1,7 +1,9 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "deliver.h"
+#include "err.h"
 #include "follow.h"
 #include "metrics.h"
 #include "out.h"
@@ -21,17 +23,14 @@ cmp_state(const void *a, const void *b)
 	return strcmp(x->revocation_id, y->revocation_id);
 }
 
-/*
- * Revocations by status, each counted once however many events name it
- * (a covered event names another's revocation): its most settled status.
- */
-static void
-count_revocations(const struct ao_spool_entry *e, size_t n,
-    const char *const *statuses, size_t *revs)
+int
+ao_rev_index_build(const struct ao_spool_entry *e, size_t n,
+    struct ao_rev_index *ix)
 {
 	const struct ao_ev_state **v = NULL;
 	size_t m = 0, cap = 0, i, j, k;
 
+	memset(ix, 0, sizeof(*ix));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < e[i].ev.nstates; j++) {
 			const struct ao_ev_state *s = &e[i].ev.states[j];
@@ -44,8 +43,10 @@ count_revocations(const struct ao_spool_entry *e, size_t n,
 				const struct ao_ev_state **nv =
 				    reallocarray(v, nc, sizeof(*v));
 
-				if (nv == NULL)
-					goto out;
+				if (nv == NULL) {
+					free(v);
+					return AO_ERR_NOMEM;
+				}
 				v = nv;
 				cap = nc;
 			}
@@ -53,19 +54,56 @@ count_revocations(const struct ao_spool_entry *e, size_t n,
 		}
 	if (m > 1)
 		qsort(v, m, sizeof(*v), cmp_state);
-	for (i = 0; i < m; i = j) {
-		const char *best = v[i]->revocation_status;
+	/* one entry an id: the one with its most settled status */
+	for (i = 0, k = 0; i < m; i = j) {
+		const struct ao_ev_state *best = v[i];
 
 		for (j = i + 1; j < m && strcmp(v[j]->revocation_id,
 		    v[i]->revocation_id) == 0; j++)
 			if (ao_follow_settled(v[j]->revocation_status))
-				best = v[j]->revocation_status;
-		for (k = 0; k < 3; k++)
-			if (strcmp(best, statuses[k]) == 0)
-				revs[k]++;
+				best = v[j];
+		v[k++] = best;
 	}
-out:
-	free(v);
+	ix->v = v;
+	ix->n = k;
+	return AO_OK;
+}
+
+const char *
+ao_rev_index_status(const struct ao_rev_index *ix, const char *id)
+{
+	struct ao_ev_state key, *kp = &key;
+	const struct ao_ev_state *const *hit;
+
+	if (id == NULL || ix->n == 0)
+		return NULL;
+	key.revocation_id = (char *)(uintptr_t)id;
+	hit = bsearch(&kp, ix->v, ix->n, sizeof(*ix->v), cmp_state);
+	return hit ? (*hit)->revocation_status : NULL;
+}
+
+void
+ao_rev_index_free(struct ao_rev_index *ix)
+{
+	free(ix->v);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Revocations by status, each counted once however many events name it. */
+static void
+count_revocations(const struct ao_spool_entry *e, size_t n,
+    const char *const *statuses, size_t *revs)
+{
+	struct ao_rev_index ix;
+	size_t i, k;
+
+	if (ao_rev_index_build(e, n, &ix) != AO_OK)
+		return;
+	for (i = 0; i < ix.n; i++)
+		for (k = 0; k < 3; k++)
+			if (strcmp(ix.v[i]->revocation_status, statuses[k]) == 0)
+				revs[k]++;
+	ao_rev_index_free(&ix);
 }
 
 void

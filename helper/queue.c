@@ -203,7 +203,8 @@ queue(const struct ao_config *cfg, const struct ao_new_event *ne,
 		    ne->rhost && ne->rhost[0] ? ", from " : "",
 		    ne->rhost ? ne->rhost : "", ev.id,
 		    q == AO_Q_PARKED ? "parked until the administrator "
-		    "confirms the address" : "queued for AccessOwl",
+		    "confirms the address" : cfg->relay ? "queued for the "
+		    "collector" : "queued for AccessOwl",
 		    ev.email[0] ? ev.email : "unknown: will be parked");
 	}
 	if (r == AO_OK && out != NULL) {

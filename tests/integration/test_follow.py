@@ -231,3 +231,28 @@ def test_delivered_events_are_forgotten_once_old_and_settled(fake, env):
         "days = 1)" in p.stderr, p.stderr
     assert status(e) == []
     assert list(done.glob("*.json")) == []
+
+
+def test_a_covered_event_shows_what_its_revocation_became(fake, env):
+    """A second event for the same person is covered by the first one's
+    revocations, which only the first follows: once one is rejected,
+    status shows it rejected under both events, not processing_access."""
+    f = fake(people("alice", active=STATES))
+    e = env(f, identity='email_domain = "example.com"; map = ( '
+            '{ user = "alice2"; email = "alice@example.com"; } );')
+    r0, r1, r2 = filed(f, e)
+    p = e.run("enqueue", "--user", "alice2", "--event", "deleted")
+    assert p.returncode == 0, p.stderr
+    assert wait_for(lambda: [x["queue"] for x in status(e)] ==
+                    ["delivered", "delivered"], timeout=60), status(e)
+    second = [x for x in status(e) if x["user"] == "alice2"][0]
+    assert all(s["status"] == "covered" for s in second["states"]), \
+        second["states"]
+    settle(f, r1, "rejected", "kept on purpose")
+    assert e.run("deliver", "--now").returncode == 0
+    text = e.run("status").stdout
+    assert text.count("[1 REJECTED by AccessOwl]") == 2, text
+    assert len(re.findall(r"already pending +revocation %s rejected" % r1,
+                          text)) == 1, text
+    assert "processing_access" not in [
+        l for l in text.splitlines() if r1 in l][0]

@@ -107,7 +107,7 @@ def test_revoke_files_each_active_state_once(fake, env, fake_args):
     ids = {r["access_state_id"]: r["id"] for r in f.revocations()}
     for s in ACTIVE:
         [l] = [l for l in out if s in l]
-        assert l.startswith("revoked\t") and ids[s] in l
+        assert l.startswith("filed\t") and ids[s] in l
         assert "processing_access" in l
     assert "Slack" in p.stdout and "GitHub" in p.stdout
     # the listing had to page: 120+ rows at 100 a page
@@ -186,7 +186,7 @@ def test_second_revoke_is_a_new_event(fake, env):
     assert e.run("revoke", "--user", "alice").returncode == 0
     p = e.run("revoke", "--user", "alice")
     assert p.returncode == 0
-    assert p.stdout.count("filed elsewhere\t") == 3
+    assert p.stdout.count("already pending\t") == 3
     assert len(f.posts()) == 3
     for r in f.revocations():
         f.control("POST", f"/_fake/revocations/{r['id']}",

@@ -414,7 +414,7 @@ def test_revoke_prints_nothing_raw_from_the_server(fake, env):
                                  "application_id": "app-1"}}}])
     p = e.run("revoke", "--user", "alice")
     assert p.returncode == 0, p.stderr
-    assert "revoked" in p.stdout and "]52;c;" in p.stdout
+    assert "filed\t" in p.stdout and "]52;c;" in p.stdout
     no_escapes(p.stdout)
 
 

@@ -8,6 +8,7 @@ ao_strerror(int err)
 	switch (err) {
 	case AO_OK:            return "success";
 	case AO_NOT_MANAGED:   return "not managed";
+	case AO_MANAGED_UNQUEUED: return "managed, but not queued";
 	case AO_ERR_SYSTEM:    return "system error";
 	case AO_ERR_NOMEM:     return "out of memory";
 	case AO_ERR_USAGE:     return "usage error";
@@ -33,6 +34,8 @@ ao_exit_code(int err)
 		return EX_OK;
 	case AO_NOT_MANAGED:
 		return AO_EXIT_NOT_MANAGED;
+	case AO_MANAGED_UNQUEUED:
+		return AO_EXIT_MANAGED_UNQUEUED;
 	case AO_ERR_USAGE:
 		return EX_USAGE;
 	case AO_ERR_DATA:

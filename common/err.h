@@ -34,10 +34,20 @@ enum ao_err {
 #define AO_NOT_MANAGED 1
 #define AO_EXIT_NOT_MANAGED 1
 
+/*
+ * `enqueue`: the account is in the state claimed and managed here, but
+ * its event could not be queued now (a full disk, the spool's lock held,
+ * an I/O error: logged at LOG_ERR; the scan queues it later).  The verdict
+ * does not need the spool: the PAM module enforces on it as on exit 0.
+ */
+#define AO_MANAGED_UNQUEUED 2
+#define AO_EXIT_MANAGED_UNQUEUED 2
+
 /* Static text for a code; never NULL. */
 const char *ao_strerror(int err);
 
-/* The exit status for a code: 0, AO_EXIT_NOT_MANAGED, or sysexits(3)'s
+/* The exit status for a code: 0, AO_EXIT_NOT_MANAGED,
+ * AO_EXIT_MANAGED_UNQUEUED, or sysexits(3)'s
  * 64, 65, 69, 75, 77 or 78. */
 int ao_exit_code(int err);
 

@@ -182,7 +182,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	char key[AO_EPISODE_KEY_MAX], email[AO_EMAIL_MAX], id[33];
 	const char *source = NULL;
 	const struct ao_config *cfg = &ss.cfg;
-	bool already = false, exists;
+	bool already = false, exists, managed = false;
 	long uid = -1;
 	int r;
 
@@ -208,22 +208,27 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	if (ao_identity_email(cfg, q.user, pw ? pw->pw_gecos : NULL, email,
 	    sizeof(email), &source) != AO_OK)
 		email[0] = '\0';
-	if ((r = ao_session_drop(&ss)) != AO_OK)
-		goto out;
-	/* as the service user from here: the spool and the state */
-
-	/* policy: not managed means no event, but the episode is recorded so
-	 * the module does not start us again for it */
+	/*
+	 * The verdict, from the root-owned config and what root read: it
+	 * needs no spool, so nothing the service user or a full disk does
+	 * can talk `enforce` out of it.  Not managed means no event, but
+	 * the episode is recorded so the module does not start us again.
+	 */
 	if (!ao_config_event_on(cfg, evk) ||
 	    ao_strlist_has(&cfg->exclude, q.user) ||
 	    (uid >= 0 && uid < cfg->min_uid)) {
 		ao_info("account %s (%s): not managed (accounts.exclude, "
 		    "accounts.min_uid or events.%s); nothing queued", q.user,
 		    q.event, q.event);
-		ao_episode_unmanaged(cfg, q.user, key);
+		if (ao_session_drop(&ss) == AO_OK)
+			ao_episode_unmanaged(cfg, q.user, key);
 		r = AO_NOT_MANAGED; /* exit 1: the module does not enforce */
 		goto out;
 	}
+	managed = true;
+	if ((r = ao_session_drop(&ss)) != AO_OK)
+		goto out;
+	/* as the service user from here: the spool and the state */
 	ne.user = q.user;
 	ne.event = q.event;
 	ne.episode = key;
@@ -236,6 +241,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	ne.fine_at = q.fine_at;
 	if ((r = ao_queue_event(cfg, &ne, &already, id)) != AO_OK)
 		goto out;
+	managed = false;        /* queued: exit 0 */
 	if (already) {
 		ao_debug("account %s (%s): this episode is queued already",
 		    q.user, q.event);
@@ -243,6 +249,14 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	}
 	ao_delivery_start(o->config_path);
 out:
+	if (managed && r != AO_OK) {
+		/* nothing is lost: the scan sees the same lock (or expiry)
+		 * and queues it once the spool takes events again */
+		ao_err("account %s is %s and managed here, but its event could "
+		    "not be queued (%s): the next scan queues it; the PAM "
+		    "module still enforces", q.user, q.event, ao_strerror(r));
+		r = AO_MANAGED_UNQUEUED;
+	}
 	ao_session_close(&ss);
 	return r;
 }

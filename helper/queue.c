@@ -19,6 +19,7 @@
 
 #define EPISODES "episodes"
 #define NOT_QUEUED "-"
+#define QUEUE_LOCK_MS 300     /* the module waits 1 s for all of enqueue */
 #define EPISODE_LINE (AO_EPISODE_KEY_MAX + 128 + AO_STAMP_MAX + 8)
 
 /* An episode record (queue.h). */
@@ -144,7 +145,7 @@ queue(const struct ao_config *cfg, const struct ao_new_event *ne,
 	struct episode ep;
 	enum ao_queue q = AO_Q_QUEUE;
 	char host[HOST_NAME_MAX + 1] = "", file[128];
-	bool opened = false;
+	bool opened = false, locked = false;
 	int r;
 
 	*already = false;
@@ -164,11 +165,17 @@ queue(const struct ao_config *cfg, const struct ao_new_event *ne,
 	if ((r = ao_spool_open(cfg->spool_dir, &sp)) != AO_OK)
 		goto out;
 	opened = true;
-	/* serialise: check-then-write of the episode is atomic */
-	if (flock(sp.rootfd, LOCK_EX) != 0) {
-		r = AO_ERR_SYSTEM;
+	/* serialise: check-then-write of the episode is atomic; within a
+	 * bound, so that whoever holds the lock (the service user) cannot
+	 * hold up a login's enqueue past the module's wait */
+	if ((r = ao_flock_within(sp.rootfd, QUEUE_LOCK_MS)) != AO_OK) {
+		ao_err("cannot lock the spool %s to queue an event (%s): %s",
+		    cfg->spool_dir, ne->user, r == AO_ERR_TEMP ? "another "
+		    "process has held its lock for longer than 0.3 s" :
+		    strerror(errno));
 		goto out;
 	}
+	locked = true;
 	ao_stamp_now(&now);
 	if (ne->episode[0] != '\0' &&
 	    episode_read(cfg, ne->user, &ep) == AO_OK &&
@@ -213,10 +220,10 @@ queue(const struct ao_config *cfg, const struct ao_new_event *ne,
 		*parked = q == AO_Q_PARKED;
 	}
 out:
-	if (opened) {
+	if (locked)
 		(void)flock(sp.rootfd, LOCK_UN);
+	if (opened)
 		ao_spool_close(&sp);
-	}
 	ao_event_free(&ev);
 	return r;
 }

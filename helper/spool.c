@@ -348,6 +348,23 @@ open_lock(struct ao_spool *sp)
 }
 
 int
+ao_flock_within(int fd, long ms)
+{
+	long waited = 0;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return AO_OK;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return AO_ERR_SYSTEM;
+		if (waited >= ms)
+			return AO_ERR_TEMP;
+		usleep(10000);
+		waited += 10;
+	}
+}
+
+int
 ao_spool_lock(struct ao_spool *sp, int wait_s)
 {
 	int i;

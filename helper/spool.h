@@ -112,6 +112,13 @@ int ao_spool_lock(struct ao_spool *sp, int wait_s);
 void ao_spool_unlock(struct ao_spool *sp);
 
 /*
+ * flock(fd, LOCK_EX), waiting at most ms milliseconds: a lock the service
+ * user (assumed compromisable) holds never blocks a caller for long.
+ * AO_OK, AO_ERR_TEMP when still held, AO_ERR_SYSTEM (errno set).
+ */
+int ao_flock_within(int fd, long ms);
+
+/*
  * The host-wide hold: AccessOwl answered 429 and asked to wait until
  * `until` (unix time).  No request is sent before then, by any run.
  * ao_spool_hold() gives 0 when there is none (or it cannot be read), and

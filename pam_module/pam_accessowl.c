@@ -169,6 +169,9 @@ out:
  * accounts.min_uid, the event turned off): nothing queued, never refused;
  * "queued": what versions before `enforce` wrote for both (no verdict);
  * "tried": the helper was started for key at the file's mtime and failed;
+ * "unqueued": the helper said the account is managed, but could not
+ * queue its event (a full disk, say): enforced on, and the helper is
+ * started again at most once per SPAWN_INTERVAL;
  * "fine" (key "-"): the account was seen neither locked nor expired.
  * fine_at: when it was last seen fine after an episode, as a stamp of the
  * wall clock and the boot clock (clock.h; "0" if not since the records
@@ -177,7 +180,7 @@ out:
  * wall clock was stepped back since (see `enqueue --fine-at`).
  */
 enum rec_state { REC_NONE, REC_FINE, REC_TRIED, REC_QUEUED, REC_MANAGED,
-	REC_UNMANAGED };
+	REC_UNMANAGED, REC_UNQUEUED };
 
 struct rec {
 	enum rec_state state;
@@ -191,7 +194,7 @@ static void
 record_get(int dfd, const char *user, struct rec *rc)
 {
 	static const char *const names[] = { "", "fine", "tried", "queued",
-		"managed", "unmanaged" };
+		"managed", "unmanaged", "unqueued" };
 	char buf[AO_EPISODE_KEY_MAX + AO_STAMP_MAX + 16], *sp1, *sp2;
 	struct stat st;
 	ssize_t n;
@@ -456,8 +459,11 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 			DEBUG("%s: %s is %s; already handed over", hook, user,
 			    ao_event_name(st.event));
 			goto decide;
-		} else if (rc.state == REC_TRIED) {
+		} else if (rc.state == REC_TRIED || rc.state == REC_UNQUEUED) {
 			fine_at = rc.fine_at;
+			/* managed, the helper said, whether it queued or not */
+			if (rc.state == REC_UNQUEUED)
+				verdict = V_MANAGED;
 			if (time(NULL) - rc.mtime < SPAWN_INTERVAL &&
 			    rc.mtime <= time(NULL)) {
 				DEBUG("%s: %s is %s; helper started less than "
@@ -466,8 +472,10 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 				goto decide;
 			}
 		}
-		/* stamped first: a parallel login does not start another */
-		record_put(dfd, user, st.key, "tried", &fine_at);
+		/* stamped first: a parallel login does not start another
+		 * (and keeps the verdict it had) */
+		record_put(dfd, user, st.key, verdict == V_MANAGED ?
+		    "unqueued" : "tried", &fine_at);
 	}
 	/* execve wants writable strings: build argv in one buffer */
 	if (argv_add(&av, "accessowl-helper") || argv_add(&av, "-c") ||
@@ -498,6 +506,17 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 		    "accessowl-helper", user, ao_event_name(st.event));
 		if (dfd >= 0)
 			record_put(dfd, user, st.key, "managed", NULL);
+	} else if (WIFEXITED(status) &&
+	    WEXITSTATUS(status) == AO_EXIT_MANAGED_UNQUEUED) {
+		/* the verdict needs no spool: a full disk does not open
+		 * the door; the scan queues the event later */
+		verdict = V_MANAGED;
+		pam_syslog(pamh, LOG_ERR, "account %s is %s and managed, but "
+		    "accessowl-helper could not queue its event now (see its "
+		    "log); the scan queues it later", user,
+		    ao_event_name(st.event));
+		if (dfd >= 0)
+			record_put(dfd, user, st.key, "unqueued", &fine_at);
 	} else if (WIFEXITED(status) &&
 	    WEXITSTATUS(status) == AO_EXIT_NOT_MANAGED) {
 		verdict = V_UNMANAGED;

@@ -196,3 +196,74 @@ def test_enforce_on_an_optional_line_logs_no_refusal(fake, env, tmp_path):
         assert not any("access refused" in m for m in msgs), msgs
     finally:
         s.close()
+
+
+def test_enforce_refuses_a_managed_lock_it_cannot_queue(fake, env, tmp_path):
+    """Whether the account is managed and locked needs no spool: a full
+    spool disk (any user can fill a small one) or a spool lock the service
+    user holds must not let a locked key user in.  The event is not lost:
+    the scan queues it once the spool takes events again."""
+    import subprocess
+    from rootenv import PrivateSystem
+    require("flock", "setpriv")
+    f = fake(people("alice", "bob"))
+    e = env(f, identity='email_domain = "example.com";')
+    s = PrivateSystem(tmp_path / "sys", syslog=True)
+    try:
+        for n in ("alice", "bob"):
+            s.useradd(n, password="pw-" + n)
+        scan = s.run([HELPER, "-c", str(e.config_path), "scan"], check=False)
+        assert scan.returncode == 0, scan.stderr      # the baseline
+        args = f"enforce helper={HELPER} config={e.config_path}"
+        write_pam_service(s, "enf", [
+            "auth required pam_permit.so",
+            f"account required {MODULE} {args}",
+            "account required pam_permit.so",
+        ])
+        s.run(["usermod", "-L", "alice"])
+        s.run(["usermod", "-L", "bob"])
+        # 1. the spool's disk is full (a small tmpfs, in this namespace)
+        full = s.run(["sh", "-c",
+                      f"mount -t tmpfs -o size=64k,mode=0700,uid=65534,"
+                      f"gid=65534 full {e.spool} && "
+                      f"(dd if=/dev/zero of={e.spool}/filler bs=4k "
+                      f"2>/dev/null; true) && "
+                      f"pamtester -v enf alice acct_mgmt; echo rc=$?"],
+                     check=False)
+        assert "rc=0" not in full.stdout, full.stdout + full.stderr
+        assert "Permission denied" in full.stdout + full.stderr
+        # 2. the service user holds the spool's lock
+        e.spool.mkdir(exist_ok=True)
+        os.chown(e.spool, 65534, 65534)
+        holder = subprocess.Popen(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+             "flock", "-o", str(e.spool), "sleep", "60"])
+        try:
+            time.sleep(0.3)
+            t = time.monotonic()
+            p = pamtester(s, "enf", "bob", "acct_mgmt")
+            took = time.monotonic() - t
+            assert p.returncode != 0, (p.stdout, p.stderr, took)
+        finally:
+            holder.kill()
+            holder.wait()
+        msgs = [r.message for r in s.syslog()]
+        for n in ("alice", "bob"):
+            assert any(f"account {n} is locked and managed, but "
+                       "accessowl-helper could not queue its event now" in m
+                       for m in msgs), msgs
+        # nothing was queued, and nothing is lost: the scan takes both
+        assert not any(e.spool.glob("*/*.json"))
+        scan = s.run([HELPER, "-c", str(e.config_path), "scan"], check=False)
+        assert scan.returncode == 0, scan.stderr
+        st = subprocess.run([HELPER, "-c", str(e.config_path), "status",
+                             "--json"], capture_output=True, text=True)
+        import json
+        assert sorted((x["user"], x["event"]) for x in
+                      json.loads(st.stdout)) == [("alice", "locked"),
+                                                 ("bob", "locked")]
+        # a sound account is never refused for any of this
+        s.run(["usermod", "-U", "bob"])
+        assert pamtester(s, "enf", "bob", "acct_mgmt").returncode == 0
+    finally:
+        s.close()

@@ -438,6 +438,59 @@ out:
  * does; this process keeps what it was started with only to write FILE
  * (the textfile directory is often not the service user's).
  */
+/*
+ * The directory of --output, opened one component at a time from "/": a
+ * symbolic link is followed only where the directory holding it is
+ * root's, so that a user who owns a directory on the way (node_exporter's
+ * textfile directory is often another user's) cannot send root's write
+ * somewhere else.  An fd, or -1 (logged).
+ */
+static int
+open_output_dir(const char *dir)
+{
+	char copy[4096], *c, *next;
+	struct stat st;
+	bool mine;
+	int fd, nfd;
+
+	snprintf(copy, sizeof(copy), "%s", dir);
+	if ((fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto fail;
+	for (c = copy; *c != '\0'; c = next) {
+		if ((next = strchr(c, '/')) != NULL)
+			*next++ = '\0';
+		else
+			next = c + strlen(c);
+		if (*c == '\0' || strcmp(c, ".") == 0)
+			continue;
+		if (fstat(fd, &st) != 0)
+			goto fail;
+		/* root's and writable by no one else (not /tmp): its
+		 * links are the administrator's */
+		mine = st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH));
+		nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		    (mine ? 0 : O_NOFOLLOW));
+		if (nfd < 0 && (errno == ELOOP || errno == ENOTDIR) && !mine) {
+			ao_err("cannot write into %s: %s is a symbolic link (or "
+			    "no directory) in a directory that others than root "
+			    "can write (uid %lu, mode %04o): name the real "
+			    "directory", dir, c, (unsigned long)st.st_uid,
+			    (unsigned)(st.st_mode & 07777));
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		if ((fd = nfd) < 0)
+			goto fail;
+	}
+	return fd;
+fail:
+	ao_err("cannot open %s: %s", dir, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static int
 report_to(const struct ao_opts *o, enum format fmt, const char *path)
 {
@@ -455,11 +508,8 @@ report_to(const struct ao_opts *o, enum format fmt, const char *path)
 	}
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
-	if ((dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0) {
-		ao_err("cannot open %s: %s", dir, strerror(errno));
+	if ((dfd = open_output_dir(dir)) < 0)
 		return AO_ERR_CONFIG;
-	}
 	if (pipe2(p, O_CLOEXEC) != 0 || (pid = fork()) < 0) {
 		ao_err("cannot start the report: %s", strerror(errno));
 		goto out;

@@ -187,6 +187,34 @@ def test_prometheus_metrics(fake, env):
         metrics(e.run("status", "--prometheus").stdout)
 
 
+def test_output_follows_no_link_another_user_planted(fake, env):
+    """Root writes the metrics from cron into node_exporter's directory,
+    which is often another user's: a link planted there must not send the
+    file elsewhere."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("needs root")
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    theirs, elsewhere = e.tmp / "theirs", e.tmp / "elsewhere"
+    theirs.mkdir()
+    elsewhere.mkdir()
+    os.chown(theirs, 65534, 65534)
+    os.symlink(elsewhere, theirs / "textfile")
+    p = e.run("status", "--prometheus", "--output",
+              str(theirs / "textfile" / "ao.prom"))
+    assert p.returncode == 78, p.stderr
+    assert "is a symbolic link" in p.stderr, p.stderr
+    assert list(elsewhere.iterdir()) == []
+    # the same directory, for real, is fine
+    (theirs / "textfile").unlink()
+    (theirs / "textfile").mkdir()
+    p = e.run("status", "--prometheus", "--output",
+              str(theirs / "textfile" / "ao.prom"))
+    assert p.returncode == 0, p.stderr
+    assert (theirs / "textfile" / "ao.prom").stat().st_mode & 0o777 == 0o644
+
+
 def test_429_is_counted(fake, env):
     f = fake(people("alice"))
     e = env(f, identity='email_domain = "example.com";')

@@ -19,7 +19,6 @@
 #include "spool.h"
 #include "text.h"
 
-#define EVENT_MAX_BYTES (4u * 1024 * 1024)
 
 static const char *const qdir[AO_Q_COUNT] = { "queue", "parked", "done" };
 
@@ -553,6 +552,14 @@ ao_spool_put(struct ao_spool *sp, enum ao_queue q,
 	ao_event_filename(ev, name, sizeof(name));
 	if ((r = ao_spool_json_dump(ev, &text)) != AO_OK)
 		return r;
+	if (strlen(text) > AO_EVENT_MAX_BYTES) {
+		/* never write what could not be read back */
+		ao_err("event %s (account %s) would take %zu bytes, more than "
+		    "the %u an event may have; not written", ev->id, ev->user,
+		    strlen(text), AO_EVENT_MAX_BYTES);
+		free(text);
+		return AO_ERR_DATA;
+	}
 	r = ao_durable_write(sp->fd[q], name, text, strlen(text));
 	if (r != AO_OK)
 		ao_err("cannot write event %s to the spool (%s): %s", ev->id,
@@ -623,14 +630,14 @@ ao_spool_get(struct ao_spool *sp, enum ao_queue q, const char *name,
 	if ((fd = open_regular(sp->fd[q], name)) < 0)
 		return open_failed(sp->fd[q], name, errno, sp->why,
 		    sizeof(sp->why));
-	r = ao_file_read_fd(fd, EVENT_MAX_BYTES, &buf, &len);
+	r = ao_file_read_fd(fd, AO_EVENT_MAX_BYTES, &buf, &len);
 	if (r == AO_ERR_SYSTEM)
 		snprintf(sp->why, sizeof(sp->why), "%s", strerror(errno));
 	else if (r == AO_ERR_NOMEM)
 		snprintf(sp->why, sizeof(sp->why), "out of memory");
 	else if (r == AO_ERR_DATA)
 		snprintf(sp->why, sizeof(sp->why), "larger than %u bytes",
-		    EVENT_MAX_BYTES);
+		    AO_EVENT_MAX_BYTES);
 	else
 		r = ao_spool_json_load(buf, len, ev, sp->why, sizeof(sp->why));
 	free(buf);

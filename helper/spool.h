@@ -46,6 +46,10 @@
 
 enum ao_queue { AO_Q_QUEUE, AO_Q_PARKED, AO_Q_DONE, AO_Q_COUNT };
 
+/* An event is read back up to this size, and never written larger: 10,000
+ * states (what a listing takes) at their largest (spool_json.h) fit. */
+#define AO_EVENT_MAX_BYTES (64u * 1024 * 1024)
+
 #define AO_SPOOL_WHY 200
 
 struct ao_spool {

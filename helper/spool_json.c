@@ -10,6 +10,7 @@
 #include "event.h"
 #include "record.h"
 #include "spool_json.h"
+#include "text.h"
 
 static int
 add_str(json_object *o, const char *k, const char *v)
@@ -19,6 +20,25 @@ add_str(json_object *o, const char *k, const char *v)
 	if (v != NULL && s == NULL)
 		return -1;
 	return json_object_object_add(o, k, s);
+}
+
+/*
+ * Free text that came from a server or a person (an application's title,
+ * a rejection's reason, an error): kept as what is useful for people, at
+ * most max bytes, cut on a UTF-8 boundary and with control bytes
+ * replaced, so that an event can always be read back (spool.h).
+ */
+static int
+add_text(json_object *o, const char *k, const char *v, size_t max)
+{
+	char buf[AO_TEXT_KEPT_MAX + 1];
+
+	if (v == NULL)
+		return add_str(o, k, NULL);
+	if (max > AO_TEXT_KEPT_MAX)
+		max = AO_TEXT_KEPT_MAX;
+	ao_sanitize(buf, max + 1, v);
+	return add_str(o, k, buf);
 }
 
 static int
@@ -58,7 +78,7 @@ event_obj(const struct ao_event_rec *ev)
 	bad |= add_str(o, "person_id", ev->person_id);
 	bad |= json_object_object_add(o, "listed",
 	    json_object_new_boolean(ev->listed));
-	bad |= add_str(o, "error", ev->error);
+	bad |= add_text(o, "error", ev->error, AO_ERROR_KEPT_MAX);
 	/* optional: only where they mean something */
 	if (ev->listed_at > 0)
 		bad |= add_int(o, "listed_at", ev->listed_at);
@@ -86,15 +106,16 @@ event_obj(const struct ao_event_rec *ev)
 		}
 		bad |= add_str(so, "id", s->id);
 		bad |= add_str(so, "application_id", s->app_id);
-		bad |= add_str(so, "application_title", s->app_title);
+		bad |= add_text(so, "application_title", s->app_title,
+		    AO_TITLE_KEPT_MAX);
 		bad |= add_str(so, "idempotency_key", s->key);
 		bad |= add_str(so, "status", ao_st_status_name(s->status));
 		bad |= add_str(so, "revocation_id", s->revocation_id);
 		bad |= add_str(so, "revocation_status", s->revocation_status);
 		if (s->revocation_reason != NULL)
-			bad |= add_str(so, "revocation_reason",
-			    s->revocation_reason);
-		bad |= add_str(so, "error", s->error);
+			bad |= add_text(so, "revocation_reason",
+			    s->revocation_reason, AO_REASON_KEPT_MAX);
+		bad |= add_text(so, "error", s->error, AO_ERROR_KEPT_MAX);
 		if (s->checked > 0)
 			bad |= add_int(so, "checked", s->checked);
 		if (s->next_check > 0)

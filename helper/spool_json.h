@@ -15,7 +15,21 @@
 #include "record.h"
 #include "spool.h"
 
-/* ev as JSON text; caller frees.  AO_OK or AO_ERR_NOMEM. */
+/*
+ * What free text a record keeps, in bytes: an application's title, a
+ * rejection's reason, an error (control bytes replaced, cut on a UTF-8
+ * boundary).  A 4.5 MiB title from a broken or hostile server must not
+ * make the event too large to be read back; with these, an event of the
+ * most states a listing takes (api.c) stays below EVENT_MAX_BYTES
+ * (spool.c).
+ */
+#define AO_TITLE_KEPT_MAX 200
+#define AO_REASON_KEPT_MAX 1000
+#define AO_ERROR_KEPT_MAX 800
+#define AO_TEXT_KEPT_MAX 1000
+
+/* ev as JSON text (free text cut as above); caller frees.  AO_OK or
+ * AO_ERR_NOMEM. */
 int ao_spool_json_dump(const struct ao_event_rec *ev, char **out);
 
 /*

@@ -192,3 +192,29 @@ def test_a_garbage_retry_after_is_warned_about_once(fake, env):
     assert '"soon?[2J"' in warned[0] and "waiting 30 s" in warned[0]
     assert "\x1b" not in p.stderr
     assert len(f.requests()) == 1
+
+
+def test_a_huge_application_title_leaves_the_event_readable(fake, env):
+    """A 4.5 MiB application title (AccessOwl's data, or a hostile server)
+    was written into the event; after one 503 the event could not be read
+    back, and every run called it damaged.  The title is kept short."""
+    from harness import uuid
+    user, app, state = uuid("big-u"), uuid("big-app"), uuid("big-s")
+    f = fake({"users": [{"id": user, "email": "alice@example.com",
+                         "status": "active"}],
+              "applications": [{"id": app, "title": "T" * (4608 << 10)}],
+              "access_states": [{"id": state, "application_id": app,
+                                 "grantee_user_id": user,
+                                 "effective_end": None}]})
+    e = env(f, identity='email_domain = "example.com";')
+    f.faults([{"method": "POST", "path": "/api/v1/access_revocations",
+               "action": "status", "status": 503, "count": 5}])
+    p = e.run("revoke", "--user", "alice")
+    assert p.returncode == 75, p.stderr
+    p = e.run("deliver", "--now")
+    assert p.returncode == 0, p.stderr
+    assert "damaged" not in p.stderr
+    assert [r["access_state_id"] for r in f.revocations()] == [state]
+    [ev] = json.loads(e.run("status", "--json").stdout)
+    assert ev["queue"] == "delivered"
+    assert len(ev["states"][0]["application_title"]) == 200

@@ -860,7 +860,7 @@ get_hostile(void **state)
 		    "by a newer pam_accessowl: upgrade this host", AO_OK },
 		{ "older.json", AO_ERR_DATA, "a record of version 0, which no "
 		    "version writes", AO_OK },
-		{ "big.json", AO_ERR_DATA, "larger than 4194304 bytes", AO_OK },
+		{ "big.json", AO_ERR_DATA, "larger than 67108864 bytes", AO_OK },
 		{ "fifo.json", AO_ERR_DATA, "it is a FIFO, not a regular file",
 		    AO_ERR_DATA },
 		{ "link.json", AO_ERR_DATA, "it is a symbolic link, not a "
@@ -903,9 +903,9 @@ get_hostile(void **state)
 	assert_non_null(strstr(text, "\"locked\""));
 	memcpy(strstr(text, "\"locked\""), "\"lockex\"", 8);
 	put_file(at("spool/queue/wrong.json"), text);
-	assert_non_null(big = malloc(5u << 20));
-	memset(big, ' ', 5u << 20);
-	big[(5u << 20) - 1] = '\0';
+	assert_non_null(big = malloc(AO_EVENT_MAX_BYTES + 2));
+	memset(big, ' ', AO_EVENT_MAX_BYTES + 1);
+	big[AO_EVENT_MAX_BYTES + 1] = '\0';
 	put_file(at("spool/queue/big.json"), big);
 	free(big);
 	assert_int_equal(mkfifo(at("spool/queue/fifo.json"), 0600), 0);

@@ -16,7 +16,7 @@
 
 FUZZ_TARGETS := users_page states_page revocation config event \
 	faillock_tally faillock_conf gecos_email gecos_trusted login_defs scanstate \
-	revocations_page wire pamstack sanitize retry_after
+	revocations_page wire pamstack sanitize retry_after stamp
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10
 FUZZ_RSS_MB ?= 1024

@@ -171,6 +171,27 @@ parse(int argc, char **argv, struct req *q)
 	return AO_OK;
 }
 
+/*
+ * The PAM module waits ENQUEUE_WAIT_MS for all of enqueue and then lets
+ * the login through: the spool's lock is waited for only as long as that
+ * leaves, less what writing the event takes.
+ */
+#define ENQUEUE_WAIT_MS 1000
+#define ENQUEUE_AFTER_LOCK_MS 200
+
+static long
+lock_budget(const struct timespec *started)
+{
+	struct timespec now;
+	long used, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	used = (long)(now.tv_sec - started->tv_sec) * 1000 +
+	    (now.tv_nsec - started->tv_nsec) / 1000000;
+	left = ENQUEUE_WAIT_MS - ENQUEUE_AFTER_LOCK_MS - used;
+	return left > 50 ? left : 50;
+}
+
 int
 cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 {
@@ -183,9 +204,11 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	const char *source = NULL;
 	const struct ao_config *cfg = &ss.cfg;
 	bool already = false, exists, managed = false;
+	struct timespec started;
 	long uid = -1;
 	int r;
 
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	memset(&ss, 0, sizeof(ss));
 	memset(&ne, 0, sizeof(ne));
 	if ((r = parse(argc, argv, &q)) != AO_OK)
@@ -239,6 +262,7 @@ cmd_enqueue(const struct ao_opts *o, int argc, char **argv)
 	ne.service = q.service;
 	ne.rhost = q.rhost;
 	ne.fine_at = q.fine_at;
+	ne.lock_ms = lock_budget(&started);
 	if ((r = ao_queue_event(cfg, &ne, &already, id)) != AO_OK)
 		goto out;
 	managed = false;        /* queued: exit 0 */

@@ -19,7 +19,6 @@
 
 #define EPISODES "episodes"
 #define NOT_QUEUED "-"
-#define QUEUE_LOCK_MS 300     /* the module waits 1 s for all of enqueue */
 #define EPISODE_LINE (AO_EPISODE_KEY_MAX + 128 + AO_STAMP_MAX + 8)
 
 /* An episode record (queue.h). */
@@ -165,13 +164,14 @@ queue(const struct ao_config *cfg, const struct ao_new_event *ne,
 	if ((r = ao_spool_open(cfg->spool_dir, &sp)) != AO_OK)
 		goto out;
 	opened = true;
-	/* serialise: check-then-write of the episode is atomic; within a
-	 * bound, so that whoever holds the lock (the service user) cannot
-	 * hold up a login's enqueue past the module's wait */
-	if ((r = ao_flock_within(sp.rootfd, QUEUE_LOCK_MS)) != AO_OK) {
+	/* serialise: check-then-write of the episode is atomic; for a
+	 * login, within what is left of the module's wait, so that whoever
+	 * holds the lock (the service user) cannot hold the login up */
+	if ((r = ne->lock_ms > 0 ? ao_flock_within(sp.rootfd, ne->lock_ms) :
+	    flock(sp.rootfd, LOCK_EX) == 0 ? AO_OK : AO_ERR_SYSTEM) != AO_OK) {
 		ao_err("cannot lock the spool %s to queue an event (%s): %s",
 		    cfg->spool_dir, ne->user, r == AO_ERR_TEMP ? "another "
-		    "process has held its lock for longer than 0.3 s" :
+		    "process held its lock for as long as a login may wait" :
 		    strerror(errno));
 		goto out;
 	}

@@ -53,6 +53,9 @@ struct ao_new_event {
 	long uid;             /* -1 when unknown */
 	const char *service;  /* who noticed: PAM service, "scan", ... */
 	const char *rhost;
+	long lock_ms;         /* wait at most this long for the spool's
+	                       * lock (enqueue: what is left of the PAM
+	                       * module's wait); 0: as long as it takes */
 };
 
 /*

@@ -13,8 +13,7 @@ version of the host's selinux-policy-dev (the headers the module is
 compiled against), policycoreutils (semodule) and rpm (to run the .rpm's
 own scriptlets).  Its store is renamed from "default" to "targeted", the
 name the .rpm's scriptlets act on; the tar is kept in the cache directory
-under a name that hashes what went into it, written to a temporary name
-and renamed, so runs at the same time never read half a tar.
+(tests/debroot.py).
 
 Safety, on a machine others use:
 - nothing here loads a policy: every semodule call has -n, the root's
@@ -27,18 +26,16 @@ Safety, on a machine others use:
 - the copy is unpacked under a temporary directory of its own and removed
   at the end, a failed check included.
 """
-import hashlib
-import json
-import os
 import shutil
 import subprocess
-import tempfile
+import sys
 from pathlib import Path
 
-SUITE = "bookworm"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import debroot  # noqa: E402
+from debroot import ENV  # noqa: E402
+
 STORE = "targeted"
-ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-       "LANG": "C.UTF-8", "HOME": "/root", "DEBIAN_FRONTEND": "noninteractive"}
 
 # selinux-policy-default's postinst reads SELINUXTYPE: a name no store has,
 # so that it builds the store with -n whatever the host runs
@@ -70,35 +67,21 @@ def cached_root(cache_dir, version, log=print):
     cache_dir, or built there now (about a minute)."""
     pkgs = ["selinux-policy-default=" + version, "policycoreutils",
             "selinux-utils", "rpm"]
-    recipe = {"suite": SUITE, "variant": "essential", "packages": pkgs,
-              "setup": SETUP_HOOK, "customize": CUSTOMIZE_HOOK, "layout": 1}
-    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()
-                         ).hexdigest()[:16]
-    cache = Path(cache_dir)
-    tar = cache / f"selinux-{SUITE}-{key}.tar"
-    if tar.is_file():
-        return tar
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".{tar.name}.{os.getpid()}.tmp"
-    log(f"building the policy root {tar} (once): mmdebstrap {SUITE} with "
-        f"{' '.join(pkgs)}")
-    p = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "--",
-         "mmdebstrap", "--variant=essential", "--format=tar", "--quiet",
-         "--setup-hook=" + SETUP_HOOK, "--customize-hook=" + CUSTOMIZE_HOOK,
-         "--include=" + ",".join(pkgs), SUITE, str(tmp)],
-        env=ENV, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=900)
-    if p.returncode != 0:
-        tmp.unlink(missing_ok=True)
+    try:
+        return debroot.cached_tar(
+            cache_dir, "selinux",
+            {"variant": "essential", "packages": pkgs, "setup": SETUP_HOOK,
+             "customize": CUSTOMIZE_HOOK, "layout": 1},
+            ["--variant=essential", "--setup-hook=" + SETUP_HOOK,
+             "--customize-hook=" + CUSTOMIZE_HOOK,
+             "--include=" + ",".join(pkgs)], log)
+    except debroot.MmdebstrapFailed as e:
         raise RootError(
             "mmdebstrap failed: it needs Debian's package mirror, and "
             f"selinux-policy-default {version} there (the version of the "
             "host's selinux-policy-dev; after a point release, "
             "`apt-get install selinux-policy-dev` brings the host up to "
-            "date):\n" + p.stdout + p.stderr)
-    os.replace(tmp, tar)
-    return tar
+            "date):\n%s" % e)
 
 
 class PolicyRoot:
@@ -109,11 +92,7 @@ class PolicyRoot:
 
     def __enter__(self):
         try:
-            self.work = Path(tempfile.mkdtemp(prefix="ao-selinux-"))
-            self.root = self.work / "root"
-            self.root.mkdir()
-            subprocess.run(["tar", "-xf", str(self.tar), "-C",
-                            str(self.root), "--numeric-owner"], check=True)
+            self.work, self.root = debroot.unpack(self.tar, "ao-selinux-")
         except BaseException:
             self.close()
             raise

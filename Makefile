@@ -212,3 +212,6 @@ clean:
 # The .deb and its units under a real systemd: make systemd-check
 # (tests/systemd/).
 -include tests/systemd/systemd.mk
+
+# The SELinux policy module: make selinux, make selinux-check (tests/selinux/).
+-include tests/selinux/selinux.mk

@@ -30,6 +30,9 @@ enum ao_condition {
 	AO_COND_FAILLOCK,    /* locked out by pam_faillock: AO_EV_FAILLOCK */
 };
 
+/* where the files NSS backend keeps shadow entries */
+#define AO_SHADOW_FILE "/etc/shadow"
+
 #define AO_EPISODE_KEY_MAX 96
 
 struct ao_account_status {

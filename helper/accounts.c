@@ -15,7 +15,7 @@
 #include "secfile.h"
 
 #define PASSWD_FILE "/etc/passwd"
-#define SHADOW_FILE "/etc/shadow"
+#define SHADOW_FILE AO_SHADOW_FILE
 #define ENTRY_BUF_MIN 16384
 #define ENTRY_BUF_MAX (1024 * 1024)
 #define PASSWD_MAX_BYTES (64u * 1024 * 1024)

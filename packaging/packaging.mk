@@ -1,7 +1,9 @@
 # Distro packages (included by the top-level Makefile).
 #
 #   make deb            build/libpam-accessowl_$(VERSION)_$(DEB_ARCH).deb
-#   make rpm            build/pam_accessowl-$(VERSION)-1.$(RPM_ARCH).rpm
+#   make rpm            build/pam_accessowl-$(VERSION)-1.$(RPM_ARCH).rpm and
+#                       build/pam_accessowl-selinux-$(VERSION)-1.noarch.rpm
+#                       (the policy module: needs selinux-policy-dev)
 #   make lintian        lintian on the .deb: fails on any error
 #   make rpmlint        rpmlint on the .rpm: fails on any error not filtered
 #                       (with its reason) in packaging/rpm/pam_accessowl.rpmlintrc
@@ -25,6 +27,7 @@ DEB_FILE := $(BUILD)/libpam-accessowl_$(VERSION)_$(DEB_ARCH).deb
 RPM_TOP := $(CURDIR)/$(BUILD)/rpm
 RPM_ARCH := $(shell rpm --eval '%{_arch}' 2>/dev/null)
 RPM_FILE := $(BUILD)/pam_accessowl-$(VERSION)-1.$(RPM_ARCH).rpm
+RPM_SELINUX_FILE := $(BUILD)/pam_accessowl-selinux-$(VERSION)-1.noarch.rpm
 # the changelog's date: the last commit's, so that builds are reproducible
 PKG_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 # Who builds the packages, set at build time by the Debian and RPM
@@ -72,12 +75,13 @@ rpm:
 		--define "packager $(RPM_PACKAGER)" \
 		$(RPM_TOP)/SPECS/pam_accessowl.spec
 	cp $(RPM_TOP)/RPMS/$(RPM_ARCH)/pam_accessowl-$(VERSION)-1.$(RPM_ARCH).rpm $(RPM_FILE)
-	@echo "built $(RPM_FILE)"
+	cp $(RPM_TOP)/RPMS/noarch/pam_accessowl-selinux-$(VERSION)-1.noarch.rpm $(RPM_SELINUX_FILE)
+	@echo "built $(RPM_FILE) $(RPM_SELINUX_FILE)"
 
 # rpmlint on the .rpm: fails on any error but those the rpmlintrc filters,
 # each with its reason
 rpmlint: rpm
-	rpmlint -r packaging/rpm/pam_accessowl.rpmlintrc $(RPM_FILE)
+	rpmlint -r packaging/rpm/pam_accessowl.rpmlintrc $(RPM_FILE) $(RPM_SELINUX_FILE)
 
 # The previous release, for the upgrade tests: the same tree with a lower
 # version ("~" sorts before anything in both dpkg and rpm).
@@ -91,6 +95,7 @@ package-check: deps
 	$(MAKE) rpmlint
 	$(MAKE) deb rpm VERSION='$(PREV_VERSION)' BUILD=$(BUILD)/prev
 	AO_DEB=$(CURDIR)/$(DEB_FILE) AO_RPM=$(CURDIR)/$(RPM_FILE) AO_VERSION=$(VERSION) \
+		AO_RPM_SELINUX=$(CURDIR)/$(RPM_SELINUX_FILE) \
 		AO_PREV_DEB=$(CURDIR)/$(PREV_DEB) AO_PREV_RPM=$(CURDIR)/$(PREV_RPM) \
 		AO_PREV_VERSION='$(PREV_VERSION)' \
 		AO_MAINTAINER='$(PKG_MAINTAINER)' AO_PACKAGER='$(RPM_PACKAGER)' \

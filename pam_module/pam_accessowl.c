@@ -366,6 +366,36 @@ item_str(pam_handle_t *pamh, int type)
 	return v;
 }
 
+/*
+ * No shadow entry for an account that exists: normal for an account from
+ * a directory that has no shadow data.  But when the file itself cannot
+ * be opened, though we are root (an SELinux policy that does not let this
+ * service read it: the accessowl_pam_read_shadow boolean), no lock can be
+ * seen at all, for anyone: said at every attempt.  NSS cannot tell us
+ * (the next source answers "not found"), so we look.
+ */
+static void
+no_shadow_entry(pam_handle_t *pamh, const struct ao_modargs *o,
+    const char *hook, const char *user, bool enforcing)
+{
+	int fd, e;
+
+	fd = open(AO_SHADOW_FILE, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 && (e == EACCES || e == EPERM))
+		pam_syslog(pamh, LOG_WARNING, "cannot read %s (%s): no lock or "
+		    "expiry of %s can be seen%s (under SELinux: the "
+		    "accessowl_pam_read_shadow boolean; see pam_accessowl(8))",
+		    AO_SHADOW_FILE, strerror(e), user,
+		    enforcing ? ", nothing refused" : "");
+	else if (enforcing)
+		pam_syslog(pamh, LOG_WARNING, "cannot read the shadow "
+		    "entry of %s: not checked, not refused", user);
+	DEBUG("%s: %s: no shadow entry", hook, user);
+}
+
 /* What the helper said of the account, for `enforce`. */
 enum verdict { V_UNKNOWN, V_MANAGED, V_UNMANAGED };
 
@@ -416,10 +446,7 @@ observe(pam_handle_t *pamh, int argc, const char **argv, const char *hook,
 	if (getspnam_r(user, &sp, buf + NSS_BUF / 2, NSS_BUF / 2, &spp) != 0 ||
 	    spp == NULL) {
 		/* an NSS hiccup must not lock anyone out: never refused */
-		if (enforcing)
-			pam_syslog(pamh, LOG_WARNING, "cannot read the shadow "
-			    "entry of %s: not checked, not refused", user);
-		DEBUG("%s: %s: no shadow entry", hook, user);
+		no_shadow_entry(pamh, o, hook, user, enforcing);
 		goto out;
 	}
 	ao_account_inspect(&sp, ao_today(), &st);

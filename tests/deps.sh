@@ -11,6 +11,12 @@ libpam-wrapper libnss-wrapper libuid-wrapper pamtester openssh-server \
 openssh-client passwd login mount bsdutils faketime systemd man-db \
 debhelper dpkg-dev fakeroot lintian rpm git clang libclang-rt-14-dev strace rpmlint \
 librelp-dev rsyslog rsyslog-relp systemd-container mmdebstrap"
+# The .rpm's SELinux policy module (built against the reference policy's
+# headers) and make selinux-check (setools; mmdebstrap, above, for a
+# throwaway root with a policy store).  policycoreutils, which
+# selinux-policy-dev brings, writes an /etc/selinux/config where there is
+# none; nothing loads a policy.
+PKGS="$PKGS selinux-policy-dev setools selinux-utils bzip2"
 
 missing=""
 for p in $PKGS; do

@@ -32,6 +32,9 @@ RPM = Path(os.environ.get("AO_RPM") or
            next(iter(sorted((TOP / "build").glob("pam_accessowl-%s-1.*.rpm" % VERSION))),
                 TOP / "build" / "missing.rpm"))
 
+RPM_SELINUX = Path(os.environ.get("AO_RPM_SELINUX") or
+                   TOP / "build" / ("pam_accessowl-selinux-%s-1.noarch.rpm" % VERSION))
+
 # the same tree built with a lower version (make package-check)
 PREV_DEB = os.environ.get("AO_PREV_DEB")
 PREV_RPM = os.environ.get("AO_PREV_RPM")
@@ -232,6 +235,38 @@ def test_rpm_paths_owners_modes():
     for conf in ("/etc/accessowl/accessowl.conf", "/etc/cron.d/accessowl"):
         assert "c" in files[conf][3] and "n" in files[conf][3], (conf, files[conf])
     assert not any("token" in p for p in files)
+
+
+def test_rpm_selinux_subpackage():
+    """The policy module as Fedora's guidelines ship one: the .pp.bz2 for
+    the targeted policy, its interface, the store's entry as a %ghost;
+    installed by %post, relabelled after the transaction, pulled in by the
+    main package wherever the targeted policy is installed."""
+    need(RPM_SELINUX)
+    out = run("rpm", "-qp", "--qf",
+              "[%{FILEMODES:perms} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEFLAGS:fflags} %{FILENAMES}\n]",
+              str(RPM_SELINUX))
+    files = {l.split(" ", 4)[4]: tuple(l.split(" ", 4)[:4])
+             for l in out.splitlines()}
+    for path in ("/usr/share/selinux/packages/targeted/accessowl.pp.bz2",
+                 "/usr/share/selinux/devel/include/distributed/accessowl.if"):
+        assert files.get(path, ())[:3] == ("-rw-r--r--", "root", "root"), \
+            (path, files)
+    ghost = "/var/lib/selinux/targeted/active/modules/200/accessowl"
+    assert "g" in files[ghost][3], files[ghost]
+    assert run("rpm", "-qp", "--qf", "%{ARCH}", str(RPM_SELINUX)) == "noarch"
+    s = run("rpm", "-qp", "--scripts", str(RPM_SELINUX))
+    assert "semodule -n -s targeted -X 200 -i " \
+        "/usr/share/selinux/packages/targeted/accessowl.pp.bz2" in s, s
+    assert "semodule -n -s targeted -X 200 -r accessowl" in s, s
+    post = s.split("posttrans scriptlet", 1)[1]
+    for path in ("/usr/sbin/accessowl-helper", "/etc/accessowl",
+                 "/var/spool/accessowl", "/var/lib/accessowl",
+                 "/run/accessowl"):
+        assert path in post, post
+    assert "restorecon -R" in post
+    reqs = run("rpm", "-qp", "--requires", str(RPM))
+    assert "(pam_accessowl-selinux if selinux-policy-targeted)" in reqs, reqs
 
 
 def test_rpm_scriptlets():

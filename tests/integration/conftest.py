@@ -5,6 +5,8 @@ Fixtures:
   certs      throwaway CA + server cert (tests/mkcerts.sh), per session
   fake       factory: fake(fixture_dict, *extra_args) -> running Fake
   env        factory: env(fake, **config) -> Env with .run(*helper_args)
+  locked_alice  (root) (fake, env, system): alice locked with usermod -L in
+             a PrivateSystem whose syslog the test reads
 
 Root-only tests call need_root(); they skip for a non-root developer but fail
 under CI=true, where every prerequisite must be present.
@@ -68,3 +70,19 @@ def env(service_tmp, certs):
         return Env(service_tmp, certs, fake,
                    fake.token if fake else new_token(), **cfg)
     return make
+
+
+@pytest.fixture
+def locked_alice(fake, env, tmp_path):
+    from rootenv import PrivateSystem, require
+    from worlds import people
+    require()
+    f = fake(people("alice"))
+    e = env(f, identity='email_domain = "example.com";')
+    s = PrivateSystem(tmp_path / "sys", syslog=True)
+    try:
+        s.useradd("alice", password="pw-alice")
+        s.run(["usermod", "-L", "alice"])
+        yield f, e, s
+    finally:
+        s.close()

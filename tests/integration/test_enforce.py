@@ -170,32 +170,23 @@ def test_enqueue_says_not_managed(ehost):
     assert ehost.events() == []
 
 
-def test_enforce_on_an_optional_line_logs_no_refusal(fake, env, tmp_path):
+def test_enforce_on_an_optional_line_logs_no_refusal(locked_alice):
     """A module does not know its line's control: on an `optional` line
     its PAM_PERM_DENIED is ignored by the stack, and its log must not
     claim that access was refused."""
-    require()
-    from rootenv import PrivateSystem
-    f = fake(people("alice"))
-    e = env(f, identity='email_domain = "example.com";')
-    s = PrivateSystem(tmp_path / "sys", syslog=True)
-    try:
-        s.useradd("alice", password="pw-alice")
-        s.run(["usermod", "-L", "alice"])
-        write_pam_service(s, "opt", [
-            "auth required pam_permit.so",
-            f"account optional {MODULE} enforce helper={HELPER} "
-            f"config={e.config_path}",
-            "account required pam_permit.so",
-        ])
-        p = pamtester(s, "opt", "alice", "acct_mgmt")
-        assert p.returncode == 0, p.stderr     # the stack let it in
-        msgs = [r.message for r in s.syslog() if "alice" in r.message]
-        assert any("answered PAM_PERM_DENIED (enforce); the stack's control "
-                   "for this line decides" in m for m in msgs), msgs
-        assert not any("access refused" in m for m in msgs), msgs
-    finally:
-        s.close()
+    f, e, s = locked_alice
+    write_pam_service(s, "opt", [
+        "auth required pam_permit.so",
+        f"account optional {MODULE} enforce helper={HELPER} "
+        f"config={e.config_path}",
+        "account required pam_permit.so",
+    ])
+    p = pamtester(s, "opt", "alice", "acct_mgmt")
+    assert p.returncode == 0, p.stderr     # the stack let it in
+    msgs = [r.message for r in s.syslog() if "alice" in r.message]
+    assert any("answered PAM_PERM_DENIED (enforce); the stack's control "
+               "for this line decides" in m for m in msgs), msgs
+    assert not any("access refused" in m for m in msgs), msgs
 
 
 def test_enforce_refuses_a_managed_lock_it_cannot_queue(fake, env, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import HELPER, lines
 from pamwrap import MODULE, wait_for
-from rootenv import (PrivateSystem, Sshd, clean_env, free_port, pamtester,
-                     require, write_pam_service)
+from rootenv import (LOG_WARNING, PrivateSystem, Sshd, clean_env, free_port,
+                     pamtester, require, write_pam_service)
 from worlds import FLEET_REASON, filed_for, people
 
 NAMES = ("alice", "bob", "carol", "dave", "erin", "frank")
@@ -282,3 +282,41 @@ def test_faillock_lockout_is_not_revoked_by_default(faillock_host):
     assert h.f.requests() == []
     assert h.events() == []
     assert h.spawn_count() == 1     # reported once, not managed, recorded
+
+
+def test_a_shadow_the_service_may_not_read_is_said_at_every_attempt(
+        locked_alice):
+    """Where the caller's domain may not read /etc/shadow (an SELinux
+    policy without accessowl_pam_read_shadow: the open fails with EACCES
+    even for root), the module cannot see any lock.  It must say so, at
+    every attempt and not only under `enforce`, and let the login
+    through; here strace fails every open of /etc/shadow."""
+    require("strace")
+    f, e, s = locked_alice
+    args = f"helper={HELPER} config={e.config_path}"
+    write_pam_service(s, "blind", [
+        "auth required pam_permit.so",
+        f"account optional {MODULE} {args}",
+        "account required pam_permit.so",
+        f"session optional {MODULE} {args}",
+        "session required pam_permit.so",
+    ])
+    for _ in range(2):
+        p = s.run(["strace", "-f", "-qq", "-o", "/dev/null", "-P",
+                   "/etc/shadow", "-e", "inject=openat:error=EACCES",
+                   "pamtester", "-v", "blind", "alice", "acct_mgmt",
+                   "open_session"], check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+    warned = [r for r in s.syslog() if "cannot read /etc/shadow" in
+              r.message and "alice" in r.message]
+    assert len(warned) == 4, [r.message for r in s.syslog()]
+    assert all(r.severity <= LOG_WARNING for r in warned), warned
+    assert "accessowl_pam_read_shadow" in warned[0].message
+    assert f.revocations() == []
+    # readable again: the lock is seen, and nothing more is said
+    p = pamtester(s, "blind", "alice", "acct_mgmt")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert len([r for r in s.syslog() if "cannot read /etc/shadow" in
+                r.message]) == 4
+    assert [ev["user"] for ev in json.loads(
+        e.run("status", "--json").stdout)] == ["alice"]

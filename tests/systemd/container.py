@@ -31,18 +31,18 @@ Safety, on a machine others use:
   (a killed nspawn leaves its container running: the init goes first),
   removes the cgroups, and deletes the copy of the root.
 """
-import hashlib
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import tempfile
+import sys
 import time
 from pathlib import Path
 
-SUITE = "bookworm"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import debroot  # noqa: E402
+
 PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server",
             "openssh-client", "python3", "prometheus-node-exporter"]
 ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -76,32 +76,14 @@ def cached_root(cache_dir, debs, log):
     """The tar of a root that can boot and install the debs: from
     cache_dir, or built there now (20 s to a minute)."""
     pkgs = sorted(set(PACKAGES).union(*(deb_depends(d) for d in debs)))
-    recipe = {"suite": SUITE, "variant": "minbase", "packages": pkgs,
-              "layout": 1}
-    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()
-                         ).hexdigest()[:16]
-    cache = Path(cache_dir)
-    tar = cache / f"debian-{SUITE}-{key}.tar"
-    if tar.is_file():
-        return tar
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = cache / f".{tar.name}.{os.getpid()}.tmp"
-    log(f"building the container's root {tar} (once): mmdebstrap "
-        f"{SUITE} with {' '.join(pkgs)}")
-    # mmdebstrap's mounts (proc, sys, device nodes for the chroot) go into
-    # a private mount namespace: the host's never sees them
-    p = subprocess.run(
-        ["unshare", "--mount", "--propagation", "private", "--",
-         "mmdebstrap", "--variant=minbase", "--format=tar", "--quiet",
-         "--include=" + ",".join(pkgs), SUITE, str(tmp)],
-        env=ENV, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        timeout=900)
-    if p.returncode != 0:
-        tmp.unlink(missing_ok=True)
+    try:
+        return debroot.cached_tar(
+            cache_dir, "debian", {"variant": "minbase", "packages": pkgs,
+                                  "layout": 1},
+            ["--variant=minbase", "--include=" + ",".join(pkgs)], log)
+    except debroot.MmdebstrapFailed as e:
         raise ContainerError("mmdebstrap failed (it needs Debian's package "
-                             "mirror):\n" + p.stdout + p.stderr)
-    os.replace(tmp, tar)
-    return tar
+                             "mirror):\n%s" % e)
 
 
 def _cgroup_parents():
@@ -165,11 +147,7 @@ class Container:
         self.close()
 
     def unpack(self):
-        self.work = Path(tempfile.mkdtemp(prefix="ao-systemd-"))
-        self.root = self.work / "root"
-        self.root.mkdir()
-        subprocess.run(["tar", "-xf", str(self.tar), "-C", str(self.root),
-                        "--numeric-owner"], check=True)
+        self.work, self.root = debroot.unpack(self.tar, "ao-systemd-")
 
     def boot(self, timeout=60):
         self.boots += 1

@@ -184,11 +184,18 @@ api_call(struct ao_api *api, const char *method, const char *path,
 		else if (r == AO_OK) {
 			char shown[256];
 
+			/* the whole URL: with a wrong api.url (a path in
+			 * it) the path alone names what was not requested */
 			ao_log(api->missing_ok && (resp->status == 404 ||
 			    resp->status == 405) ? LOG_DEBUG : LOG_ERR,
-			    "%s %s: AccessOwl refused the request with HTTP "
-			    "%ld: %s", method, path, resp->status,
-			    body_for_log(resp, shown, sizeof(shown)));
+			    "%s %s%s: AccessOwl refused the request with HTTP "
+			    "%ld: %s%s", method, api->cfg->api_url, path,
+			    resp->status, body_for_log(resp, shown,
+			    sizeof(shown)), resp->status == 404 &&
+			    !api->missing_ok ? " (if every request gets 404, "
+			    "api.url is probably wrong: it is the base URL, "
+			    "e.g. https://api.accessowl.com, without a path)" :
+			    "");
 			r = AO_ERR_REJECTED;
 			goto fail;
 		}
@@ -200,9 +207,12 @@ api_call(struct ao_api *api, const char *method, const char *path,
 			goto fail;
 		}
 		if (++tries >= api->max_attempts) {
-			ao_warn("%s %s: AccessOwl unavailable after %u tries "
-			    "(%s); will try later", method, path, tries,
-			    resp->status ? "server error" : resp->error);
+			/* one try only (check): its caller says what to do */
+			if (api->max_attempts > 1)
+				ao_warn("%s %s: AccessOwl unavailable after %u "
+				    "tries (%s); will try later", method, path,
+				    tries, resp->status ? "server error" :
+				    resp->error);
 			goto fail;
 		}
 		{
@@ -636,6 +646,17 @@ ao_api_ping(struct ao_api *api, long *status)
 	api->max_waits = 0;
 	r = api_call(api, "GET", "/api/v1/users?limit=1", NULL, NULL, &resp);
 	*status = resp.status;
+	/* one try, no later: say what to check, not "will try later" */
+	if (r == AO_ERR_TEMP && resp.status == 0)
+		ao_err("cannot reach %s: %s; check api.url (host and port), "
+		    "DNS and the firewall", api->cfg->api_url, resp.error);
+	else if (r == AO_ERR_TEMP)
+		ao_err("%s answered HTTP %ld: AccessOwl is having trouble, or "
+		    "api.url points at something that is not AccessOwl",
+		    api->cfg->api_url, resp.status);
+	else if (r == AO_ERR_RATELIMIT)
+		ao_err("%s answered 429: the token's budget is spent for now "
+		    "(Retry-After %ld s)", api->cfg->api_url, api->retry_after);
 	api->max_attempts = saved;
 	api->max_waits = savedw;
 	ao_http_resp_free(&resp);

@@ -157,7 +157,24 @@ def test_check_ok_and_down(fake, env):
     p = e.run("check")
     assert p.returncode != 0
     [down] = check_failures(p)
-    assert down.startswith(f"FAILED: AccessOwl API at {f.url}:"), down
+    assert down.startswith(f"FAILED: AccessOwl API at {f.url}: cannot "
+                           f"reach {f.url}:"), down
+    assert "check api.url (host and port)" in down, down
+    # check tries once: it must not promise to try later
+    assert "will try later" not in p.stdout + p.stderr
+
+
+def test_check_says_when_api_url_has_a_path(fake, env):
+    """api.url = https://host/v2 made every request 404 with a path that
+    was never requested in the message."""
+    f, e = start(fake, env)
+    text = e.config_path.read_text().replace(f'url = "{f.url}"',
+                                              f'url = "{f.url}/v2"')
+    e.config_path.write_text(text)
+    p = e.run("check")
+    [bad] = check_failures(p)
+    assert f"GET {f.url}/v2/api/v1/users?limit=1" in bad, bad
+    assert "api.url is probably wrong: it is the base URL" in bad, bad
 
 
 def test_check_runs_every_check_and_prints_every_fix(fake, env, certs):
